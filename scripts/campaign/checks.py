@@ -1,0 +1,108 @@
+"""Cross-file rules over a loaded Dataset: ids, primaries, duplicates, references."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from . import countries, letter
+from .dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset
+from .problems import Problem
+from .text import name_key
+
+
+def check(ds: Dataset) -> list[Problem]:
+    """Every cross-file problem in the dataset (per-file problems are already in ds.problems)."""
+    return [*_missions(ds), *_signatures(ds), *_actions(ds), *_letters(ds)]
+
+
+def _missions(ds: Dataset) -> list[Problem]:
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    primaries: dict[str, list[int]] = {}
+    countries_with_missions: set[str] = set()
+    covered: Counter[str] = Counter()
+    for rec in ds.missions:
+        m, line = rec.model, rec.line("id")
+        if m.id in first:
+            problems.append(Problem(MISSIONS, line, f"mission id {m.id!r} is also used at line {first[m.id]}; ids must be unique"))
+        first.setdefault(m.id, line)
+        if not m.id.startswith(m.country.lower() + "-"):
+            problems.append(Problem(MISSIONS, line, f"mission id {m.id!r} must start with its country code: '{m.country.lower()}-...'"))
+        if not (m.email or m.contact_form or m.phones or m.address):
+            problems.append(Problem(MISSIONS, line, f"mission {m.id!r} has no address, phone, email or contact form; add one or remove the mission"))
+        countries_with_missions.add(m.country)
+        if m.primary:
+            primaries.setdefault(m.country, []).append(rec.line("primary"))
+        covered.update(m.also_covers)
+    for code in sorted(countries_with_missions):
+        found = primaries.get(code, [])
+        if not found:
+            problems.append(Problem(MISSIONS, 1, f"{countries.name(code)} ({code}) has missions but none with `primary: true`; mark the one that receives its letters"))
+        for line in found[1:]:
+            problems.append(Problem(MISSIONS, line, f"{countries.name(code)} ({code}) has more than one primary mission (first at line {found[0]}); keep exactly one"))
+    for rec in ds.missions:
+        for code in rec.model.also_covers:
+            if code in primaries:
+                problems.append(Problem(MISSIONS, rec.line("also_covers"), f"{code} has a primary mission of its own; remove it from `also_covers`"))
+            elif covered[code] > 1:
+                problems.append(Problem(MISSIONS, rec.line("also_covers"), f"{code} is covered by {covered[code]} missions; exactly one may cover it"))
+    return problems
+
+
+def _signatures(ds: Dataset) -> list[Problem]:
+    problems: list[Problem] = []
+    missions = ds.mission_by_id
+    by_name: dict[tuple[str, str], str] = {}
+    by_fingerprint: dict[str, str] = {}
+    for rec in ds.signatures:
+        s = rec.model
+        if s.mission is not None and ds.missions and s.mission not in missions:
+            problems.append(Problem(rec.path, rec.line("mission"), f"unknown mission {s.mission!r}; use an `id` from {MISSIONS}"))
+        key = (name_key(s.name), s.country)
+        if key in by_name:
+            problems.append(Problem(rec.path, rec.line("name"), f"duplicate signature: {by_name[key]} already has this name from {s.country}; remove this file"))
+        else:
+            by_name[key] = rec.path
+        if s.fingerprint:
+            if s.fingerprint in by_fingerprint:
+                problems.append(Problem(rec.path, rec.line("fingerprint"), f"duplicate signature: {by_fingerprint[s.fingerprint]} was signed with the same email address; remove this file"))
+            else:
+                by_fingerprint[s.fingerprint] = rec.path
+    return problems
+
+
+def _actions(ds: Dataset) -> list[Problem]:
+    problems: list[Problem] = []
+    missions = ds.mission_by_id
+    for rec in ds.actions:
+        a = rec.model
+        if ds.missions and a.mission not in missions:
+            problems.append(Problem(rec.path, rec.line("mission"), f"unknown mission {a.mission!r}; use an `id` from {MISSIONS}"))
+        for photo in a.photos:
+            if not (ds.root / "docs" / photo).is_file():
+                problems.append(Problem(rec.path, rec.line("photos"), f"photo docs/{photo} does not exist; add it to the pull request or fix the path"))
+    return problems
+
+
+def _letters(ds: Dataset) -> list[Problem]:
+    if ds.campaign is None:
+        return []
+    problems: list[Problem] = []
+    missions = [r.model for r in ds.missions]
+    for lang in ds.campaign.languages:
+        if lang not in ds.letters:
+            problems.append(Problem(CAMPAIGN, 1, f"language {lang!r} is listed but {LETTERS}/{lang}.md is missing; add the letter"))
+    if not missions:
+        return problems
+    sample = letter.LetterContext.build(missions[0], ds.campaign.target, ds.campaign.dispatch.date, "A. Signer")
+    for lang, text in sorted(ds.letters.items()):
+        found = letter.check(text, sample)
+        if found:
+            problems.append(Problem(f"{LETTERS}/{lang}.md", *found))
+    return problems
+
+
+def validate(ds: Dataset) -> list[Problem]:
+    """Per-file and cross-file problems together, sorted, without repeats."""
+    return sorted(set(ds.problems + check(ds)))
+

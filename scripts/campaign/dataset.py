@@ -1,0 +1,185 @@
+"""Load the whole `data/` tree into validated models, collecting problems instead of stopping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from . import yamlio
+from .models import Action, Campaign, Mission, MissionDirectory, Signature
+from .problems import CampaignError, DataError, Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+CAMPAIGN = "data/campaign.yaml"
+MISSIONS = "data/missions.yaml"
+SIGNATORIES = "data/signatories"
+ACTIONS = "data/actions"
+LETTERS = "data/letter"
+MISSIONS_MAX_BYTES = 4 * 1024 * 1024
+IGNORED = {".gitkeep", "README.md"}
+
+
+@dataclass(frozen=True)
+class Record(Generic[M]):
+    """A validated model, the file it came from and the line of each top-level key."""
+
+    path: str
+    model: M
+    lines: dict[str, int]
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+
+@dataclass
+class Dataset:
+    """Everything under `data/`, validated file by file; cross-file rules live in `checks`."""
+
+    root: Path
+    campaign: Campaign | None = None
+    missions: list[Record[Mission]] = field(default_factory=list)
+    signatures: list[Record[Signature]] = field(default_factory=list)
+    actions: list[Record[Action]] = field(default_factory=list)
+    letters: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def mission_by_id(self) -> dict[str, Mission]:
+        return {r.model.id: r.model for r in self.missions}
+
+    def require_valid(self) -> Dataset:
+        """Raise CampaignError when any problem was found."""
+        if self.problems:
+            raise CampaignError(self.problems)
+        return self
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` holding data/campaign.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CAMPAIGN).is_file():
+            return folder
+    raise CampaignError(
+        [Problem(str(here), 1, f"no {CAMPAIGN} here or above; run inside the campaign repository or pass --root")]
+    )
+
+
+def describe_error(err: dict[str, Any]) -> str:
+    """A pydantic error as one sentence that says how to fix it."""
+    loc = ".".join(str(part) for part in err["loc"] if not str(part).startswith("function-"))
+    where = f"`{loc}`" if loc else "file"
+    kind, value = err["type"], err.get("input")
+    if kind == "missing":
+        return f"{where} is required but missing; add it"
+    if kind == "extra_forbidden":
+        return f"unknown field {where}; remove it or check its spelling"
+    if kind == "string_type" and isinstance(value, bool):
+        return (
+            f"{where} must be text, but YAML read an unquoted word as {str(value).lower()} "
+            "(no/yes/on/off/true/false); put the value in quotes, e.g. 'NO'"
+        )
+    if kind.endswith("_type") and value is not None:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return f"{where}: {err['msg'].lower()}, got {shown}; fix the value's type"
+    message = err["msg"].removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        message = f"has an invalid format (expected pattern {err['ctx']['pattern']})"
+    return f"{where} {message}" if loc else message
+
+
+def parse(path: str, raw: bytes, model: type[M], max_bytes: int = yamlio.MAX_BYTES) -> tuple[M | None, yamlio.Document | None, list[Problem]]:
+    """Parse and validate one file's bytes; problems instead of exceptions."""
+    try:
+        doc = yamlio.loads(raw, max_bytes)
+    except DataError as exc:
+        return None, None, [Problem(path, exc.line, exc.message)]
+    if not isinstance(doc.data, dict):
+        return None, doc, [Problem(path, 1, "the file must hold a YAML mapping of `key: value` lines")]
+    try:
+        return model.model_validate(doc.data), doc, []
+    except ValidationError as exc:
+        problems = [Problem(path, doc.line_of(e["loc"]), describe_error(e)) for e in exc.errors()]
+        return None, doc, problems
+
+
+def read(root: Path, rel: str) -> bytes | Problem:
+    try:
+        return (root / rel).read_bytes()
+    except OSError as exc:
+        return Problem(rel, 1, f"cannot read the file ({exc.strerror}); check it exists and is readable")
+
+
+def load_record(root: Path, rel: str, model: type[M], max_bytes: int = yamlio.MAX_BYTES) -> tuple[Record[M] | None, list[Problem]]:
+    """Read, parse and validate one file into a Record."""
+    raw = read(root, rel)
+    if isinstance(raw, Problem):
+        return None, [raw]
+    obj, doc, problems = parse(rel, raw, model, max_bytes)
+    if obj is None or doc is None:
+        return None, problems
+    lines = {str(loc[0]): line for loc, line in doc.lines.items() if len(loc) == 1}
+    return Record(rel, obj, lines), problems
+
+
+def data_files(root: Path, folder: str) -> Iterator[str]:
+    """Every file below `folder`, as a sorted repository-relative POSIX path."""
+    base = root / folder
+    if not base.is_dir():
+        return
+    for path in sorted(base.rglob("*")):
+        if path.is_file():
+            yield path.relative_to(root).as_posix()
+
+
+def load_missions(root: Path) -> tuple[list[Record[Mission]], list[Problem]]:
+    """The mission directory, one Record per mission (lines are per mission entry)."""
+    raw = read(root, MISSIONS)
+    if isinstance(raw, Problem):
+        return [], [raw]
+    directory, doc, problems = parse(MISSIONS, raw, MissionDirectory, MISSIONS_MAX_BYTES)
+    if directory is None or doc is None:
+        return [], problems
+    records = []
+    for i, mission in enumerate(directory.missions):
+        lines = {str(loc[2]): line for loc, line in doc.lines.items() if len(loc) == 3 and loc[1] == i}
+        lines[""] = doc.line_of(("missions", i))
+        records.append(Record(MISSIONS, mission, lines))
+    return records, problems
+
+
+def load(root: Path) -> Dataset:
+    """Load and validate every file under data/; never stops at the first bad file."""
+    ds = Dataset(root=root)
+    record, problems = load_record(root, CAMPAIGN, Campaign)
+    ds.campaign = record.model if record else None
+    ds.problems += problems
+    ds.missions, problems = load_missions(root)
+    ds.problems += problems
+    for folder, model, bucket in ((SIGNATORIES, Signature, ds.signatures), (ACTIONS, Action, ds.actions)):
+        for rel in data_files(root, folder):
+            if rel.rsplit("/", 1)[-1] in IGNORED:
+                continue
+            if not rel.endswith(".yaml"):
+                ds.problems.append(Problem(rel, 1, f"only .yaml files belong in {folder}/; rename or move this file"))
+                continue
+            record, problems = load_record(root, rel, model)
+            ds.problems += problems
+            if record:
+                bucket.append(record)
+    for rel in data_files(root, LETTERS):
+        if rel.endswith(".md"):
+            raw = read(root, rel)
+            if isinstance(raw, Problem):
+                ds.problems.append(raw)
+                continue
+            try:
+                ds.letters[rel.rsplit("/", 1)[-1].removesuffix(".md")] = yamlio.decode(raw, 256 * 1024)
+            except DataError as exc:
+                ds.problems.append(Problem(rel, exc.line, exc.message))
+    return ds
