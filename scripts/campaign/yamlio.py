@@ -67,6 +67,8 @@ def loads(raw: bytes, max_bytes: int = MAX_BYTES) -> Document:
     """Parse one YAML document strictly; raise DataError on any violation."""
     text = decode(raw, max_bytes)
     try:
+        if "&" in text or "*" in text:
+            _refuse_anchors(text)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -78,17 +80,22 @@ def loads(raw: bytes, max_bytes: int = MAX_BYTES) -> Document:
     doc = Document(data=None)
     if node is None:
         raise DataError(1, "file is empty; it must hold a YAML mapping")
-    doc.data = _build(node, (), doc.lines, set())
+    doc.data = _build(node, (), doc.lines)
     return doc
 
 
-def _build(node: Node, loc: Path_, lines: dict[Path_, int], seen: set[int]) -> Any:
-    """Turn a composed node tree into Python data, recording lines; reject aliases."""
-    if id(node) in seen:
-        raise DataError(
-            node.start_mark.line + 1,
-            "YAML aliases (*name) are not allowed; write the value out in full",
-        )
+def _refuse_anchors(text: str) -> None:
+    """Raise DataError at the first anchor (&name) or alias (*name): they allow bombs."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise DataError(
+                event.start_mark.line + 1,
+                "YAML anchors (&name) and aliases (*name) are not allowed; write the value out in full",
+            )
+
+
+def _build(node: Node, loc: Path_, lines: dict[Path_, int]) -> Any:
+    """Turn a composed node tree into Python data, recording the line of every value."""
     lines[loc] = node.start_mark.line + 1
     if isinstance(node, ScalarNode):
         construct = _SCALARS.get(node.tag)
@@ -101,11 +108,10 @@ def _build(node: Node, loc: Path_, lines: dict[Path_, int], seen: set[int]) -> A
             return construct(_constructor, node)
         except (yaml.YAMLError, ValueError) as exc:
             raise DataError(node.start_mark.line + 1, f"bad value: {exc}; quote it") from None
-    seen.add(id(node))
     if node.tag not in (_SEQ, _MAP):
         raise DataError(node.start_mark.line + 1, f"YAML tag {node.tag!r} is not allowed")
     if isinstance(node, SequenceNode):
-        return [_build(item, (*loc, i), lines, seen) for i, item in enumerate(node.value)]
+        return [_build(item, (*loc, i), lines) for i, item in enumerate(node.value)]
     if isinstance(node, MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -120,7 +126,7 @@ def _build(node: Node, loc: Path_, lines: dict[Path_, int], seen: set[int]) -> A
                     key_node.start_mark.line + 1,
                     f"duplicate key {key!r}; each key may appear once, remove one of them",
                 )
-            out[key] = _build(value_node, (*loc, key), lines, seen)
+            out[key] = _build(value_node, (*loc, key), lines)
         return out
     raise DataError(node.start_mark.line + 1, "unsupported YAML node")  # pragma: no cover
 
