@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,12 +130,12 @@ def load_record(root: Path, rel: str, model: type[M], max_bytes: int = yamlio.MA
 
 def data_files(root: Path, folder: str) -> Iterator[str]:
     """Every file below `folder`, as a sorted repository-relative POSIX path."""
-    base = root / folder
-    if not base.is_dir():
-        return
-    for path in sorted(base.rglob("*")):
-        if path.is_file():
-            yield path.relative_to(root).as_posix()
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root / folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        rel = Path(dirpath).relative_to(root).as_posix()
+        found += [f"{rel}/{name}" for name in filenames]
+    yield from sorted(found)
 
 
 def load_missions(root: Path) -> tuple[list[Record[Mission]], list[Problem]]:
