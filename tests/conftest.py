@@ -28,6 +28,7 @@ def repo(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "data" / "campaign.yaml", root / "data" / "campaign.yaml")
     shutil.copytree(ROOT / "data" / "letter", root / "data" / "letter")
     shutil.copy(FIXTURES / "missions.yaml", root / "data" / "missions.yaml")
+    shutil.copy(ROOT / ".gitignore", root / ".gitignore")
     return root
 
 

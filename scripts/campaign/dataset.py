@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from . import yamlio
+from .cache import Entry, RecordCache, StatKey, stat_key
 from .models import Action, Campaign, Mission, MissionDirectory, Signature
 from .problems import CampaignError, DataError, Problem
 
@@ -111,7 +114,8 @@ def parse(path: str, raw: bytes, model: type[M], max_bytes: int = yamlio.MAX_BYT
 
 def read(root: Path, rel: str) -> bytes | Problem:
     try:
-        return (root / rel).read_bytes()
+        with open(os.path.join(root, rel), "rb") as fh:
+            return fh.read()
     except OSError as exc:
         return Problem(rel, 1, f"cannot read the file ({exc.strerror}); check it exists and is readable")
 
@@ -131,11 +135,56 @@ def load_record(root: Path, rel: str, model: type[M], max_bytes: int = yamlio.MA
 def data_files(root: Path, folder: str) -> Iterator[str]:
     """Every file below `folder`, as a sorted repository-relative POSIX path."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(root / folder):
+    prefix = len(str(root)) + 1
+    for dirpath, dirnames, filenames in os.walk(os.path.join(root, folder)):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        rel = Path(dirpath).relative_to(root).as_posix()
+        rel = dirpath[prefix:].replace(os.sep, "/")
         found += [f"{rel}/{name}" for name in filenames]
     yield from sorted(found)
+
+
+def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem], use_cache: bool) -> list[Record[M]]:
+    """Every record file below `folder`, each taken from the cache when unchanged."""
+    cache = RecordCache.open(root, folder.rsplit("/", 1)[-1]) if use_cache else None
+    dates = [name for name, info in model.model_fields.items() if info.annotation is dt.date]
+    records: list[Record[M]] = []
+    for rel in data_files(root, folder):
+        if rel.rsplit("/", 1)[-1] in IGNORED:
+            continue
+        if not rel.endswith(".yaml"):
+            problems.append(Problem(rel, 1, f"only .yaml files belong in {folder}/; rename or move this file"))
+            continue
+        key = _stat(os.path.join(root, rel)) if cache else (0, 0, 0)
+        entry = cache.by_stat(rel, key) if cache else None
+        if entry is None:
+            raw = read(root, rel)
+            if isinstance(raw, Problem):
+                problems.append(raw)
+                continue
+            sha = hashlib.sha256(raw).hexdigest()
+            entry = cache.by_content(rel, key, sha) if cache else None
+        if entry is None:
+            obj, doc, found = parse(rel, raw, model)
+            problems += found
+            if obj is not None and doc is not None:
+                lines = {str(loc[0]): line for loc, line in doc.lines.items() if len(loc) == 1}
+                records.append(Record(rel, obj, lines))
+                if cache:
+                    cache.put(rel, Entry(key, sha, obj.model_dump(mode="json", exclude_defaults=True), lines))
+            continue
+        data = {k: dt.date.fromisoformat(v) if k in dates else v for k, v in entry.data.items()}
+        records.append(Record(rel, model.model_construct(**data), entry.lines))
+    if cache:
+        cache.keep_only({r.path for r in records})
+        cache.save()
+    return records
+
+
+def _stat(path: str) -> StatKey:
+    try:
+        return stat_key(os.stat(path))
+    except OSError:
+        return (0, 0, 0)
 
 
 def load_missions(root: Path) -> tuple[list[Record[Mission]], list[Problem]]:
@@ -154,25 +203,20 @@ def load_missions(root: Path) -> tuple[list[Record[Mission]], list[Problem]]:
     return records, problems
 
 
-def load(root: Path) -> Dataset:
-    """Load and validate every file under data/; never stops at the first bad file."""
+def load(root: Path, use_cache: bool = True) -> Dataset:
+    """Load and validate every file under data/; never stops at the first bad file.
+
+    With `use_cache`, signature and action files that validated before and have not changed
+    are taken from the record cache instead of being parsed again.
+    """
     ds = Dataset(root=root)
     record, problems = load_record(root, CAMPAIGN, Campaign)
     ds.campaign = record.model if record else None
     ds.problems += problems
     ds.missions, problems = load_missions(root)
     ds.problems += problems
-    for folder, model, bucket in ((SIGNATORIES, Signature, ds.signatures), (ACTIONS, Action, ds.actions)):
-        for rel in data_files(root, folder):
-            if rel.rsplit("/", 1)[-1] in IGNORED:
-                continue
-            if not rel.endswith(".yaml"):
-                ds.problems.append(Problem(rel, 1, f"only .yaml files belong in {folder}/; rename or move this file"))
-                continue
-            record, problems = load_record(root, rel, model)
-            ds.problems += problems
-            if record:
-                bucket.append(record)
+    ds.signatures = _load_folder(root, SIGNATORIES, Signature, ds.problems, use_cache)
+    ds.actions = _load_folder(root, ACTIONS, Action, ds.problems, use_cache)
     for rel in data_files(root, LETTERS):
         if rel.endswith(".md"):
             raw = read(root, rel)
