@@ -1,7 +1,7 @@
 """A cache of validated records, so unchanged files are not parsed again (DESIGN.md section 7).
 
-Entries are keyed by path and checked first by the file's stat (size, mtime, inode: no read
-needed), then by the SHA-256 of its bytes (survives a fresh checkout, where every mtime
+Entries are keyed by path and checked first by the file's stat (size, mtime, ctime, inode: no
+read needed), then by the SHA-256 of its bytes (survives a fresh checkout, where every mtime
 changes). Only files that validated cleanly are cached. The whole cache is dropped when the
 code that parses and validates changes. It lives in `.cache/campaign/` (git-ignored) as JSON, never pickle: a cache file
 restored from elsewhere must not be able to run code.
@@ -31,11 +31,12 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-StatKey = tuple[int, int, int]
+StatKey = tuple[int, int, int, int]
 
 
 def stat_key(st: os.stat_result) -> StatKey:
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
+    """Size, mtime, ctime and inode: any write changes ctime, which no tool can set back."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 @dataclass

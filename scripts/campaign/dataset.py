@@ -154,7 +154,7 @@ def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem
         if not rel.endswith(".yaml"):
             problems.append(Problem(rel, 1, f"only .yaml files belong in {folder}/; rename or move this file"))
             continue
-        key = _stat(os.path.join(root, rel)) if cache else (0, 0, 0)
+        key = _stat(os.path.join(root, rel)) if cache else (0, 0, 0, 0)
         entry = cache.by_stat(rel, key) if cache else None
         if entry is None:
             raw = read(root, rel)
@@ -184,7 +184,7 @@ def _stat(path: str) -> StatKey:
     try:
         return stat_key(os.stat(path))
     except OSError:
-        return (0, 0, 0)
+        return (0, 0, 0, 0)
 
 
 def load_missions(root: Path) -> tuple[list[Record[Mission]], list[Problem]]:
