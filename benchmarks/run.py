@@ -1,0 +1,130 @@
+"""Scale benchmark (DESIGN.md section 7): validation, PR check, site build and dispatch planning
+at 1k, 10k and 100k synthetic signatures, each in a temporary copy of the repository.
+
+    python benchmarks/run.py [--sizes 1000,10000,100000] [--runs 3] [--json results.json]
+
+Every measurement runs the real command in a child process; the table shows the median wall
+time of the runs and the child's peak resident memory. Nothing is written under `data/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import synthetic  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+FLOOR = """
+import os, sys, yaml
+for dirpath, _, files in os.walk(sys.argv[1]):
+    for name in files:
+        with open(os.path.join(dirpath, name), "rb") as fh:
+            yaml.load(fh.read(), Loader=yaml.CSafeLoader)
+"""
+
+
+def measure(cmd: list[str], cwd: Path, runs: int, before: list[str] | None = None) -> dict[str, float]:
+    """Median wall seconds and max peak RSS (MiB) of `cmd` over `runs` runs.
+
+    `before` (a command) runs ahead of every run, untimed: e.g. deleting a cache.
+    """
+    times, peaks = [], []
+    for _ in range(runs):
+        if before:
+            subprocess.run(before, cwd=cwd, check=True)
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        if os.waitstatus_to_exitcode(status) != 0:
+            err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+            raise SystemExit(f"benchmark command failed: {' '.join(cmd)}\n{err}")
+        peaks.append(usage.ru_maxrss / 1024)
+    return {"seconds": statistics.median(times), "peak_mib": max(peaks)}
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def prepare(base: Path, size: int) -> Path:
+    """A copy of the repository with `size` synthetic signatures, committed on `main`."""
+    root = synthetic.copy_repo(REPO, base / f"repo-{size}")
+    synthetic.generate(root, size)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "-c", "user.name=bench", "-c", "user.email=bench@example.org", "add", "-A")
+    git(root, "-c", "user.name=bench", "-c", "user.email=bench@example.org", "commit", "-qm", "bench")
+    return root
+
+
+def bench_size(base: Path, size: int, runs: int, baseline: Path) -> dict[str, dict[str, float]]:
+    root = prepare(base, size)
+    campaign = [sys.executable, "-m", "campaign.cli", "--root", str(root)]
+    drop_cache = ["rm", "-rf", ".cache"]
+    site = str(base / f"site-{size}")
+    rows = {
+        "yaml C loader (floor)": measure([sys.executable, "-c", FLOOR, "data/signatories"], root, runs),
+        "validate, cold": measure([*campaign, "validate"], root, runs, before=drop_cache),
+        "validate, warm cache": measure([*campaign, "validate"], root, runs),
+    }
+    git(root, "checkout", "-qb", "pr")
+    subprocess.run([*campaign, "sign", "--name", "Benchmark Pull Request", "--country", "PT",
+                    "--publish", "--letter"], check=True, capture_output=True)
+    rows["validate --base (1-file PR), warm"] = measure([*campaign, "validate", "--base", "main"], root, runs)
+    git(root, "checkout", "-q", "-f", "main")
+    git(root, "clean", "-qfd", "data")
+    rows["mkdocs build"] = measure([sys.executable, "-m", "mkdocs", "build", "-q", "-d", site], root, runs)
+    rows["mkdocs build, no signatures (baseline)"] = measure(
+        [sys.executable, "-m", "mkdocs", "build", "-q", "-d", site + "-base"], baseline, runs)
+    rows["dispatch --dry-run (plan + render all)"] = measure(
+        [*campaign, "dispatch", "--dry-run", "--force", "--now", "2026-12-10T23:00:00+00:00"], root, runs)
+    shutil.rmtree(root, ignore_errors=True)
+    return rows
+
+
+def ratios(rows: dict[str, dict[str, float]]) -> dict[str, float]:
+    floor = rows["yaml C loader (floor)"]["seconds"]
+    base = rows["mkdocs build, no signatures (baseline)"]["seconds"]
+    return {
+        "validate cold / floor (target <= 2)": rows["validate, cold"]["seconds"] / floor,
+        "PR check warm, seconds (target < 2)": rows["validate --base (1-file PR), warm"]["seconds"],
+        "build / (baseline + floor) (target <= 3)": rows["mkdocs build"]["seconds"] / (base + floor),
+        "max peak MiB (target < 1024)": max(r["peak_mib"] for r in rows.values()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results/latest.json")
+    args = parser.parse_args()
+    results: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+    with tempfile.TemporaryDirectory(prefix="campaign-bench-") as tmp:
+        base = Path(tmp)
+        baseline = synthetic.copy_repo(REPO, base / "baseline")
+        for size in [int(s) for s in args.sizes.split(",")]:
+            rows = bench_size(base, size, args.runs, baseline)
+            results[str(size)] = {"rows": rows, "ratios": ratios(rows)}
+            print(f"\n== {size:,} signatures (median of {args.runs} runs) ==")
+            for name, row in rows.items():
+                print(f"{name:45} {row['seconds']:8.2f} s {row['peak_mib']:8.0f} MiB")
+            for name, value in results[str(size)]["ratios"].items():  # type: ignore[index]
+                print(f"{name:45} {value:8.2f}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
