@@ -1,0 +1,154 @@
+"""The shape every mail backend shares (after Django's `django/core/mail/backends/base.py`).
+
+A backend is a context manager around one connection (or file handle, or list):
+
+    with get_backend("smtp", timeout=30) as backend:
+        outcome = backend.send(message)
+
+`send` never raises for a delivery problem: it returns an `Outcome` whose state tells the
+caller what to record (DESIGN.md section 6): `sent`, `deferred` (try again later), `failed`
+(never retry) or `unknown` (the link dropped after the message was handed over).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import getaddresses
+from typing import Literal
+
+State = Literal["sent", "deferred", "failed", "unknown"]
+STATES: tuple[State, ...] = ("sent", "deferred", "failed", "unknown")
+
+BeforeData = Callable[[], None]
+"""Called once the recipient accepted the envelope, just before the message itself is handed
+over (SMTP DATA); the dispatcher records `sending` in its ledger there."""
+
+
+class BackendError(Exception):
+    """A problem that would hit every message alike (bad settings, login refused): stop the run."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message: a state and a human-readable detail (e.g. the server reply)."""
+
+    state: State
+    detail: str
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ValueError(f"unknown outcome state {self.state!r}; expected one of {', '.join(STATES)}")
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "sent"
+
+
+def header_problem(message: EmailMessage) -> str | None:
+    """Why the message's headers must not be sent (control characters, no recipient), or None.
+
+    Python's email package already refuses CR and LF in header values; this also refuses every
+    other control or invisible formatting character, which a mail server or client might
+    interpret (DESIGN.md section 6: header values are checked for control characters).
+    """
+    for name, value in message.items():
+        for ch in str(value):
+            if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in "\t":
+                return f"header {name} contains the control character U+{ord(ch):04X}"
+    if not recipients(message):
+        return "the message has no recipient (To, Cc or Bcc)"
+    if not envelope_sender(message):
+        return "the message has no sender (From or Sender)"
+    return None
+
+
+def recipients(message: EmailMessage) -> list[str]:
+    """Every address in To, Cc and Bcc, in order, without repeats."""
+    found: list[str] = []
+    for field in ("To", "Cc", "Bcc"):
+        for _, addr in getaddresses([str(v) for v in message.get_all(field, [])]):
+            if addr and addr not in found:
+                found.append(addr)
+    return found
+
+
+def envelope_sender(message: EmailMessage) -> str:
+    """The envelope sender: the Sender header's address, else the first From address."""
+    for field in ("Sender", "From"):
+        pairs = getaddresses([str(v) for v in message.get_all(field, [])])
+        for _, addr in pairs:
+            if addr:
+                return addr
+    return ""
+
+
+def domain(address: str) -> str:
+    """The lower-cased domain of an address ('' when there is none)."""
+    try:
+        return Address(addr_spec=address).domain.lower()
+    except (ValueError, IndexError):
+        return address.rpartition("@")[2].lower()
+
+
+class BaseBackend:
+    """Base class for mail backends; subclasses implement `_deliver` (and `open`/`close`).
+
+    `send` opens the backend on first use and keeps it open until `close()`, so a run reuses
+    one connection. Unknown options are an error, so a typo in a setting is not ignored.
+    """
+
+    name = "base"
+
+    def __init__(self, **options: object) -> None:
+        if options:
+            raise TypeError(f"the {self.name} mail backend has no option(s) {', '.join(sorted(options))}")
+        self.opened = False
+
+    def open(self) -> bool:
+        """Open the connection; return True if a new one was opened (False if already open)."""
+        if self.opened:
+            return False
+        self.opened = True
+        return True
+
+    def close(self) -> None:
+        """Close the connection; closing twice is harmless."""
+        self.opened = False
+
+    def __enter__(self) -> BaseBackend:
+        try:
+            self.open()
+        except Exception:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, message: EmailMessage, before_data: BeforeData | None = None) -> Outcome:
+        """Deliver one message; never raises for a delivery problem (see Outcome).
+
+        `before_data` is called once, just before the message itself is handed over; it is not
+        called when the message is refused earlier (bad header, refused sender or recipient).
+        BackendError is raised only for problems that would hit every message alike.
+        """
+        problem = header_problem(message)
+        if problem:
+            return Outcome("failed", problem)
+        return self._deliver(message, before_data or _nothing)
+
+    def send_messages(self, messages: Iterable[EmailMessage]) -> list[Outcome]:
+        """Deliver several messages over one connection (Django's method name)."""
+        return [self.send(m) for m in messages]
+
+    def _deliver(self, message: EmailMessage, before_data: BeforeData) -> Outcome:  # pragma: no cover
+        raise NotImplementedError("subclasses of BaseBackend must implement _deliver()")
+
+
+def _nothing() -> None:
+    return None

@@ -1,0 +1,246 @@
+"""SMTP backend: smtplib over one reused connection, with explicit timeouts.
+
+Settings come from the options, else from the environment (the workflow passes secrets there):
+`SMTP_HOST`, `SMTP_PORT`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_SECURITY` (`starttls`, the
+default, `ssl` or `none`) and `SMTP_TIMEOUT` (seconds, default 30).
+
+How a reply becomes an Outcome (DESIGN.md section 6):
+
+- 250 after the message: `sent`, with the server's reply as detail;
+- 4xx anywhere, a refused or dropped connection before the message was handed over, a
+  timeout before DATA: `deferred` (the caller retries with backoff). A 421 or a dropped link
+  closes the connection; the next `send` reconnects. A reused connection found dead at
+  MAIL FROM (the server timed it out while idle) is reopened once, transparently;
+- 5xx: `failed`;
+- the link dropped or timed out after the message was handed over (DATA accepted with 354):
+  `unknown`, since the server may or may not have accepted it.
+
+A message goes to all its recipients or none: if one RCPT is refused the transaction is reset.
+Problems that would hit every message alike (authentication refused, STARTTLS unsupported)
+raise BackendError instead, so a misconfigured run stops before recording anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Mapping
+from email.generator import BytesGenerator
+from email.message import EmailMessage
+
+from .base import BackendError, BaseBackend, BeforeData, Outcome, envelope_sender, recipients
+
+SECURITY = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+_EOL = re.compile(rb"\r\n|\n|\r")
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class _Stale(Exception):
+    """The reused connection was dead before anything of the message was handed over."""
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class SmtpBackend(BaseBackend):
+    name = "smtp"
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        security: str | None = None,
+        timeout: float | str | None = None,
+        local_hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        env: Mapping[str, str] | None = None,
+        **options: object,
+    ) -> None:
+        super().__init__(**options)
+        env = os.environ if env is None else env
+        self.host = host or env.get("SMTP_HOST") or "localhost"
+        self.security = (security or env.get("SMTP_SECURITY") or "starttls").strip().lower()
+        if self.security not in SECURITY:
+            raise BackendError(f"SMTP_SECURITY is {self.security!r}; use one of {', '.join(SECURITY)}")
+        try:
+            self.port = int(port or env.get("SMTP_PORT") or DEFAULT_PORTS[self.security])
+            self.timeout = float(timeout if timeout is not None else env.get("SMTP_TIMEOUT") or 30)
+        except ValueError as exc:
+            raise BackendError(f"SMTP_PORT and SMTP_TIMEOUT must be numbers: {exc}") from None
+        if not (0 < self.port < 65536) or not (0 < self.timeout <= 3600):
+            raise BackendError("SMTP_PORT must be 1-65535 and the timeout 0-3600 seconds")
+        self.username = username if username is not None else env.get("SMTP_USERNAME") or None
+        self.password = password if password is not None else env.get("SMTP_PASSWORD") or ""
+        self.local_hostname = local_hostname or socket.gethostname() or "localhost"  # no DNS lookup
+        self.ssl_context = ssl_context
+        self.connection: smtplib.SMTP | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    # --- connection ---------------------------------------------------------------------
+
+    def open(self) -> bool:
+        """Connect, say EHLO, upgrade to TLS and log in; raise on failure."""
+        if self.connection is not None:
+            return False
+        context = self.ssl_context or ssl.create_default_context()
+        conn: smtplib.SMTP
+        if self.security == "ssl":
+            conn = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
+                                    timeout=self.timeout, context=context)
+        else:
+            conn = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout)
+        try:
+            conn.ehlo_or_helo_if_needed()
+            if self.security == "starttls":
+                conn.starttls(context=context)
+                conn.ehlo()
+            if self.username:
+                conn.login(self.username, self.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            conn.close()
+            raise BackendError(f"{self.address} refused the login ({_describe(exc)}); "
+                               "check SMTP_USERNAME and SMTP_PASSWORD") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            conn.close()
+            raise BackendError(f"{self.address}: {exc}; check SMTP_SECURITY") from None
+        except BaseException:
+            conn.close()
+            raise
+        self.connection = conn
+        self.opened = True
+        return True
+
+    def close(self) -> None:
+        """Say QUIT and close; closing a dead or closed connection is harmless."""
+        conn, self.connection = self.connection, None
+        self.opened = False
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            conn.close()
+
+    def _drop(self) -> None:
+        """Forget a connection the server closed (or that cannot be trusted) without QUIT."""
+        conn, self.connection = self.connection, None
+        self.opened = False
+        if conn is not None:
+            conn.close()
+
+    # --- one message --------------------------------------------------------------------
+
+    def _deliver(self, message: EmailMessage, before_data: BeforeData) -> Outcome:
+        sender, rcpts = envelope_sender(message), recipients(message)
+        for _ in range(2):
+            reused = self.connection is not None
+            try:
+                self.open()
+            except BackendError:
+                raise
+            except (smtplib.SMTPException, OSError) as exc:
+                self._drop()
+                return Outcome("deferred", f"cannot connect to {self.address}: {_describe(exc)}")
+            try:
+                return self._transaction(message, sender, rcpts, before_data)
+            except _Stale as exc:
+                self._drop()
+                if not reused:
+                    return Outcome("deferred", f"connection to {self.address} lost at MAIL FROM: {exc}")
+        return Outcome("deferred", f"connection to {self.address} lost twice at MAIL FROM")
+
+    def _transaction(self, message: EmailMessage, sender: str, rcpts: list[str], before_data: BeforeData) -> Outcome:
+        conn = self.connection
+        assert conn is not None
+        international = not all(a.isascii() for a in [sender, *rcpts])
+        if international and not conn.has_extn("smtputf8"):
+            return Outcome("failed", f"{self.address} does not support SMTPUTF8, needed for a non-ASCII address")
+        data = self._data(message, utf8=international)
+        options = ["SMTPUTF8"] if international else []
+        if not data.isascii() and conn.has_extn("8bitmime"):
+            options.append("BODY=8BITMIME")
+        try:
+            code, reply = conn.mail(sender, options)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _Stale(_describe(exc)) from None
+        if code != 250:
+            if code in (530, 535):
+                self._drop()
+                raise BackendError(f"{self.address} requires authentication ({code} {_text(reply)}); "
+                                   "set SMTP_USERNAME and SMTP_PASSWORD")
+            return self._refused("MAIL FROM", code, reply)
+        for rcpt in rcpts:
+            try:
+                code, reply = conn.rcpt(rcpt)
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                self._drop()
+                return Outcome("deferred", f"connection to {self.address} lost at RCPT TO: {_describe(exc)}")
+            if code not in (250, 251):
+                return self._refused(f"RCPT TO <{rcpt}>", code, reply)
+        before_data()
+        try:
+            conn.putcmd("data")
+            code, reply = conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            return Outcome("deferred", f"connection to {self.address} lost at DATA: {_describe(exc)}")
+        if code != 354:
+            return self._refused("DATA", code, reply)
+        try:
+            conn.send(data)
+            code, reply = conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            return Outcome("unknown", f"connection to {self.address} lost after the message was handed over "
+                                      f"({_describe(exc)}); the server may or may not have accepted it")
+        if code == 250:
+            return Outcome("sent", f"{code} {_text(reply)}")
+        return self._refused("end of DATA", code, reply)
+
+    def _refused(self, stage: str, code: int, reply: bytes) -> Outcome:
+        detail = f"{code} {_text(reply)} (at {stage})"
+        if code == 421 or code < 0:  # the server is closing the connection
+            self._drop()
+            return Outcome("deferred", detail)
+        try:
+            assert self.connection is not None
+            self.connection.rset()
+        except (smtplib.SMTPException, OSError, AssertionError):
+            self._drop()
+        if 500 <= code < 600:
+            return Outcome("failed", detail)
+        return Outcome("deferred", detail)
+
+    @staticmethod
+    def _data(message: EmailMessage, utf8: bool) -> bytes:
+        """The message as DATA: CRLF line ends, Bcc removed, leading dots doubled, final dot."""
+        if "Bcc" in message:
+            message = copy.copy(message)
+            del message["Bcc"]
+        policy = message.policy.clone(linesep="\r\n", utf8=utf8) if utf8 else message.policy.clone(linesep="\r\n")
+        buffer = io.BytesIO()
+        BytesGenerator(buffer, policy=policy).flatten(message, linesep="\r\n")
+        data = _LEADING_DOT.sub(b"..", _EOL.sub(b"\r\n", buffer.getvalue()))
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        return data + b".\r\n"

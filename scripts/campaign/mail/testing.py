@@ -1,0 +1,192 @@
+"""A real SMTP server for tests and benchmarks: aiosmtpd on loopback with scripted replies.
+
+    with SmtpTestServer() as server:                 # listens on 127.0.0.1:<free port>
+        server.script("RCPT", "451 4.7.1 try later", times=2)
+        server.script("DATA", "drop", rcpt="x@example.org")   # close the link, no reply
+        ...
+        server.messages                              # what the server accepted
+
+Stages are MAIL, RCPT and DATA (the reply after the message). A rule answers instead of the
+normal 250 while it has uses left; "421 ..." replies then closes the connection; "drop" closes
+it without replying (at DATA the message counts as received: the server got it but the
+client cannot know). aiosmtpd is a development dependency: this module is for tests only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Rule:
+    stage: str
+    reply: str
+    times: int | None = 1  # None: for ever
+    rcpt: str | None = None  # only for messages to this recipient
+
+    def matches(self, stage: str, rcpts: list[str]) -> bool:
+        if self.stage != stage or self.times == 0:
+            return False
+        return self.rcpt is None or self.rcpt in rcpts
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.content, policy=email.policy.default)  # type: ignore[return-value]
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message.get("Message-ID", ""))
+
+
+@dataclass
+class Handler:
+    rules: list[Rule] = field(default_factory=list)
+    messages: list[Received] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=dict)  # stage -> commands seen
+    on_message: Callable[[Received, int], None] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _rule(self, stage: str, rcpts: list[str]) -> str | None:
+        with self.lock:
+            self.attempts[stage] = self.attempts.get(stage, 0) + 1
+            for rule in self.rules:
+                if rule.matches(stage, rcpts):
+                    if rule.times is not None:
+                        rule.times -= 1
+                    return rule.reply
+        return None
+
+    @staticmethod
+    def _answer(server: SMTP, reply: str) -> str:
+        if reply == "drop":
+            assert server.transport is not None
+            server.transport.abort()
+            return "451 dropped"  # written to a dead transport: never seen
+        if reply.startswith("421"):
+            transport = server.transport
+            assert transport is not None
+            asyncio.get_running_loop().call_soon(transport.close)  # after the reply is written
+        return reply
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
+        reply = self._rule("MAIL", [])
+        if reply:
+            return self._answer(server, reply)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
+        reply = self._rule("RCPT", [address])
+        if reply:
+            return self._answer(server, reply)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        reply = self._rule("DATA", list(envelope.rcpt_tos))
+        content = envelope.original_content or b""
+        received = Received(str(envelope.mail_from), list(envelope.rcpt_tos), content)
+        if reply and reply != "drop":
+            return self._answer(server, reply)
+        with self.lock:
+            self.messages.append(received)
+            count = len(self.messages)
+        if self.on_message is not None:
+            self.on_message(received, count)
+        if reply == "drop":
+            return self._answer(server, reply)
+        return f"250 OK queued as {count}"
+
+
+class _Controller(Controller):
+    """Keeps its sessions, so `stop` can cut live connections like a crashing server."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.sessions: list[SMTP] = []
+
+    def factory(self) -> SMTP:
+        smtp = super().factory()
+        self.sessions.append(smtp)
+        return smtp
+
+
+class SmtpTestServer:
+    """An aiosmtpd server on 127.0.0.1; `stop()`/`start()` keep the port and what it received."""
+
+    def __init__(self, port: int | None = None, handler: Handler | None = None) -> None:
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self.handler = handler or Handler()
+        self.controller: _Controller | None = None
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+    def message_ids(self) -> list[str]:
+        return [m.message_id for m in self.messages]
+
+    def script(self, stage: str, reply: str, times: int | None = 1, rcpt: str | None = None) -> None:
+        if stage not in ("MAIL", "RCPT", "DATA"):
+            raise ValueError(f"stage must be MAIL, RCPT or DATA, not {stage!r}")
+        with self.handler.lock:
+            self.handler.rules.append(Rule(stage, reply, times, rcpt))
+
+    def env(self) -> dict[str, str]:
+        """SMTP_* environment variables pointing the smtp backend here."""
+        return {"SMTP_HOST": self.host, "SMTP_PORT": str(self.port), "SMTP_SECURITY": "none"}
+
+    def start(self) -> SmtpTestServer:
+        if self.controller is None:
+            self.controller = _Controller(self.handler, hostname=self.host, port=self.port,
+                                          ready_timeout=10, enable_SMTPUTF8=True)
+            self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and cut every open connection."""
+        controller, self.controller = self.controller, None
+        if controller is None:
+            return
+        done = threading.Event()
+
+        def cut() -> None:
+            for smtp in controller.sessions:
+                if smtp.transport is not None:
+                    smtp.transport.abort()
+            done.set()
+
+        controller.loop.call_soon_threadsafe(cut)
+        done.wait(5)
+        controller.stop()
+
+    def __enter__(self) -> SmtpTestServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
