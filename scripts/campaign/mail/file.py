@@ -64,4 +64,4 @@ class FileBackend(BaseBackend):
         except OSError as exc:
             temp.unlink(missing_ok=True)
             return Outcome("deferred", f"cannot write {target}: {exc.strerror or exc}")
-        return Outcome("sent", f"written to {target}")
+        return Outcome("sent", f"written to {self.outbox.name}/{target.name}")
