@@ -1,0 +1,87 @@
+"""Helpers shared by the dispatch tests (this module holds no tests): signatures in a test
+repository, campaign settings, the ledger, running the CLI with an environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from campaign import signatures
+from campaign.cli import main
+from campaign.mail.testing import SmtpTestServer
+from campaign.models import Signature
+
+LEDGER = "data/dispatch/free-assange-2026-12-10.jsonl"
+# In December: Lisbon UTC+0, Washington UTC-5, Chicago UTC-6, Nuku'alofa UTC+13.
+ALL_DUE = "2026-12-10T16:00:00Z"  # Lisbon 16:00, Washington 11:00, Chicago 10:00 (Tonga: 11 Dec)
+
+
+def add_signatures(root: Path, mission: str, count: int, country: str = "PT", letter: bool = True,
+                   prefix: str = "Signer", kind: str = "individual") -> list[str]:
+    """Write `count` signatures for `mission`; return their paths."""
+    paths = []
+    for n in range(count):
+        sig = Signature.model_validate({
+            "type": kind, "name": f"{prefix} {mission} {n}", "country": country, "mission": mission,
+            "signed": "2026-11-20", "publish": letter, "letter": letter, "source": "form",
+        })
+        paths.append(signatures.write(root, sig))
+    return paths
+
+
+def configure(root: Path, **values: str) -> None:
+    """Set `key: value` lines in the test repository's data/campaign.yaml (values as YAML)."""
+    path = root / "data" / "campaign.yaml"
+    text = path.read_text(encoding="utf-8")
+    for key, value in values.items():
+        text, found = re.subn(rf"(?m)^(\s*){key}: .*$", rf"\g<1>{key}: {value}", text)
+        assert found == 1, key
+    path.write_text(text, encoding="utf-8")
+
+
+def ledger_lines(root: Path) -> list[dict[str, object]]:
+    path = root / LEDGER
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def states(root: Path) -> dict[str, str]:
+    """Each letter's final state (sent is final) from the ledger file."""
+    final: dict[str, str] = {}
+    for entry in ledger_lines(root):
+        key = str(entry["letter"])
+        if final.get(key) != "sent":
+            final[key] = str(entry["state"])
+    return final
+
+
+def dispatch(root: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """The real `campaign dispatch` in-process, with extra environment variables."""
+    full = {"GITHUB_STEP_SUMMARY": "", "GITHUB_ACTIONS": "", **(env or {})}
+    return CliRunner().invoke(main, ["--root", str(root), "dispatch", *args], env=full, catch_exceptions=False)
+
+
+def dispatch_process(root: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """The real `campaign dispatch` as a separate process (for SIGKILL)."""
+    full = {**os.environ, "GITHUB_STEP_SUMMARY": "", "GITHUB_ACTIONS": "", **env}
+    return subprocess.Popen([sys.executable, "-m", "campaign.cli", "--root", str(root), "dispatch", *args],
+                            env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpTestServer]:
+    with SmtpTestServer() as server:
+        yield server
+
+
+def smtp_env(server: SmtpTestServer, timeout: str = "3") -> dict[str, str]:
+    return {**server.env(), "SMTP_TIMEOUT": timeout, "SMTP_USERNAME": "", "SMTP_PASSWORD": ""}
