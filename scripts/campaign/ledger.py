@@ -138,7 +138,7 @@ class Ledger:
                                          "the ledger is written by `campaign dispatch` only: restore it from git")])
         current = self.letters.get(key)
         if current is None:
-            current = self.letters[key] = LetterState(state, str(entry.get("mission", "")),
+            current = self.letters[key] = LetterState("", str(entry.get("mission", "")),
                                                       str(entry.get("message_id", "")), str(entry.get("at", "")))
         if state == "sending":
             current.attempts += 1
