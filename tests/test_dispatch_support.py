@@ -51,7 +51,13 @@ def ledger_lines(root: Path) -> list[dict[str, object]]:
     path = root / LEDGER
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:  # a torn line
+            continue
+    return entries
 
 
 def states(root: Path) -> dict[str, str]:

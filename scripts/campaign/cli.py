@@ -342,8 +342,10 @@ def stats_(ctx: click.Context, as_json: bool) -> None:
 @click.option("--branch", help="Branch to push to (default: the current one, or $GITHUB_REF_NAME).")
 @click.option("--attempts", type=click.IntRange(1, 20), default=5, show_default=True,
               help="Tries when another push got there first (fetch, rebase, push again).")
+@click.option("--pause", type=click.FloatRange(0, 60), default=2.0, show_default=True,
+              help="Seconds before the second try; doubles each time (with jitter).")
 @click.pass_context
-def push_ledger_(ctx: click.Context, remote: str, branch: str | None, attempts: int) -> None:
+def push_ledger_(ctx: click.Context, remote: str, branch: str | None, attempts: int, pause: float) -> None:
     """Commit data/dispatch/ (and nothing else) and push it, retrying on a push race.
 
     With GITHUB_TOKEN set and an https remote, the token is given to git through the
@@ -351,7 +353,7 @@ def push_ledger_(ctx: click.Context, remote: str, branch: str | None, attempts: 
     """
     from . import checkpoint
 
-    click.echo(checkpoint.push_ledger(_root(ctx), remote, branch, attempts, message="dispatch: ledger"))
+    click.echo(checkpoint.push_ledger(_root(ctx), remote, branch, attempts, message="dispatch: ledger", pause=pause))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,110 @@
+"""Letters as email: plain text and escaped HTML, who is named, Message-ID, header checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+
+from campaign import dataset, letter
+from campaign.mail import header_problem
+from campaign.models import Campaign, Mission, Signature
+
+
+@pytest.fixture
+def ctx(repo: Path) -> tuple[Campaign, str, dict[str, Mission]]:
+    ds = dataset.load(repo)
+    assert ds.campaign is not None
+    return ds.campaign, ds.letters["en"], ds.mission_by_id
+
+
+def sig(name: str, country: str = "PT", consent: bool = True, kind: str = "individual") -> Signature:
+    return Signature.model_validate({"type": kind, "name": name, "country": country, "mission": "pt-lisbon",
+                                     "signed": "2026-11-20", "publish": consent, "letter": consent, "source": "form"})
+
+
+def compose(ctx: tuple[Campaign, str, dict[str, Mission]], sigs: list[Signature], mission: str = "pt-lisbon", **kw: object):  # type: ignore[no-untyped-def]
+    campaign, template, missions = ctx
+    return letter.compose(campaign, template, missions[mission], sigs, "s-0123456789abcdef",
+                          letter.version(template, campaign.dispatch.subject), **kw)  # type: ignore[arg-type]
+
+
+def test_signer_lines() -> None:
+    assert letter.signer_line(sig("Ana Pereira")) == "Ana Pereira, Portugal"
+    assert letter.signer_line(sig("Ana Pereira", consent=False)) == "A resident of Portugal"
+    assert letter.signer_line(sig("Press Org", consent=False, kind="organisation")) == "An organisation based in Portugal"
+
+
+def test_a_hostile_name_is_plain_text_and_escaped_in_html(ctx) -> None:  # type: ignore[no-untyped-def]
+    name = '<script>alert(1)</script> **Bold** [x](https://evil.example) & "Q"'
+    msg = compose(ctx, [sig(name)])
+    plain = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert name in plain
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "**Bold** [x](https://evil.example) &amp; &quot;Q&quot;" in html
+    assert "<a " not in html and "<strong>" not in html
+
+
+def test_html_keeps_paragraphs_and_the_numbered_list(ctx) -> None:  # type: ignore[no-untyped-def]
+    html = compose(ctx, [sig("Ana Pereira")]).get_body(("html",)).get_content()
+    assert html.count("<li>") == 4 and "<ol>" in html and html.count("<p>") > 5
+    assert '<html lang="en">' in html
+
+
+def test_the_message_round_trips_through_bytes(ctx) -> None:  # type: ignore[no-untyped-def]
+    msg = compose(ctx, [sig("Zoë Ørsted-Łukasz 明")], when=dt.datetime(2026, 12, 10, 9, tzinfo=dt.timezone.utc))
+    back = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    assert back["Date"] == "Thu, 10 Dec 2026 09:00:00 +0000"
+    assert back.get_content_type() == "multipart/alternative"
+    assert "Zoë Ørsted-Łukasz 明, Portugal" in back.get_body(("plain",)).get_content()
+    assert back.get_body(("plain",))["Content-Transfer-Encoding"] == "quoted-printable"
+    assert header_problem(msg) is None
+
+
+def test_message_id_is_deterministic_and_changes_with_the_letter_version(ctx) -> None:  # type: ignore[no-untyped-def]
+    campaign, template, _ = ctx
+    v1 = letter.version(template, campaign.dispatch.subject)
+    assert letter.message_id(campaign, "s-1", v1) == letter.message_id(campaign, "s-1", v1)
+    assert letter.message_id(campaign, "s-1", v1) == f"<free-assange.20261210.s-1.{v1}@free-assange.example.org>"
+    v2 = letter.version(template + "P.S.\n", campaign.dispatch.subject)
+    assert v1 != v2
+    assert compose(ctx, [sig("A")])["Message-ID"] == compose(ctx, [sig("B")])["Message-ID"]  # same key
+
+
+def test_a_given_message_id_is_kept(ctx) -> None:  # type: ignore[no-untyped-def]
+    assert compose(ctx, [sig("A")], msgid="<old.1@free-assange.example.org>")["Message-ID"] == "<old.1@free-assange.example.org>"
+    with pytest.raises(letter.LetterError):
+        compose(ctx, [sig("A")], msgid="<two@at@signs>\r\nBcc: x@y")
+
+
+def test_per_mission_letter_lists_named_signatories_first_organisations(ctx) -> None:  # type: ignore[no-untyped-def]
+    sigs = [sig("Zed"), sig("Anna"), sig("Hidden", consent=False), sig("Press", kind="organisation")]
+    text = compose(ctx, sigs).get_body(("plain",)).get_content()
+    assert "The 4 signatories listed below" in text
+    listing = text[text.index("Signatories (4):"):]
+    assert listing.splitlines()[2:] == ["- Press (organisation), Portugal", "- Anna (individual), Portugal",
+                                         "- Zed (individual), Portugal",
+                                         "- and 1 more signatory who asked not to be named in the letter"]
+    assert "Hidden" not in text
+
+
+@pytest.mark.parametrize(("field", "value"), [("subject", "Open\u202eletter"), ("subject", "Open\x1bletter"),
+                                              ("mission", "British\nEmbassy")])
+def test_control_characters_in_headers_are_refused(ctx, field: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    campaign, template, missions = ctx
+    mission = missions["pt-lisbon"]
+    if field == "subject":
+        campaign = campaign.model_copy(update={"dispatch": campaign.dispatch.model_copy(update={"subject": value})})
+    else:
+        mission = mission.model_copy(update={"name": value})
+    with pytest.raises(letter.LetterError, match="control character|linefeed"):
+        letter.compose(campaign, template, mission, [sig("A")], "s-1", "v")
+
+
+def test_no_email_no_letter(ctx) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(letter.LetterError, match="no email"):
+        compose(ctx, [sig("A")], mission="no-oslo")
