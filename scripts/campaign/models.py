@@ -127,6 +127,14 @@ class Dispatch(Strict):
         return self
 
 
+class IntakeLimits(Strict):
+    """Abuse limits of the intake service, per client address."""
+
+    burst: int = Field(default=5, ge=1, le=1_000_000, description="signature submissions per minute at most")
+    hourly: int = Field(default=30, ge=1, le=1_000_000, description="signature submissions per hour at most")
+    max_body: int = Field(default=16_384, ge=1024, le=1_048_576, description="largest accepted request body, in bytes")
+
+
 class Intake(Strict):
     """How signatures reach the repository."""
 
@@ -134,6 +142,10 @@ class Intake(Strict):
     endpoint: HttpsUrl | None = Field(default=None, description="the intake service URL, or none")
     allowed_origins: list[HttpsUrl] = []
     automerge: bool = False
+    branch: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")] = Field(
+        default="intake/signatures", description="branch that confirmed form signatures are committed to")
+    confirm_hours: int = Field(default=48, ge=1, le=720, description="hours a signer has to confirm by email")
+    limits: IntakeLimits = IntakeLimits()
 
 
 class Consent(Strict):
