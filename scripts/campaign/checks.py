@@ -28,8 +28,6 @@ def _missions(ds: Dataset) -> list[Problem]:
         first.setdefault(m.id, line)
         if not m.id.startswith(m.country.lower() + "-"):
             problems.append(Problem(MISSIONS, line, f"mission id {m.id!r} must start with its country code: '{m.country.lower()}-...'"))
-        if not (m.email or m.contact_form or m.phones or m.address):
-            problems.append(Problem(MISSIONS, line, f"mission {m.id!r} has no address, phone, email or contact form; add one or remove the mission"))
         countries_with_missions.add(m.country)
         if m.primary:
             primaries.setdefault(m.country, []).append(rec.line("primary"))

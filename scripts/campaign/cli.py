@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import checks, dataset, pullrequest, schema, signatures
+from . import checks, dataset, directory, pullrequest, schema, signatures
 from .problems import CampaignError, Problem, render
 
 
@@ -126,6 +126,24 @@ def schema_(ctx: click.Context, check: bool) -> None:
         click.echo(f"wrote {rel}")
 
 
+@main.group()
+def missions() -> None:
+    """The mission directory (data/missions.yaml)."""
+
+
+@missions.command("build")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write (default: data/missions.yaml of the campaign).")
+@click.pass_context
+def missions_build(ctx: click.Context, source: Path, output: Path | None) -> None:
+    """Generate the directory from the compiled UK-missions SOURCE file (see its SOURCES.md)."""
+    text = directory.build(source)
+    target = output or _root(ctx) / dataset.MISSIONS
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {target}")
+
+
 # --- dispatch: letters, sending, ledger, stats (issue 4) ------------------------------------
 
 
@@ -223,15 +241,20 @@ def dispatch_(ctx: click.Context, backend: str, outbox: Path | None, now: str | 
                             progress=(lambda line: click.echo(line, err=True)) if verbose else None)
 
         def stop(signum: int, _frame: object) -> None:
+            if runner.stop_requested:  # a second signal: stop now
+                raise KeyboardInterrupt
             runner.stop_requested = f"received {signal.Signals(signum).name}"
 
-        previous = signal.signal(signal.SIGTERM, stop)
+        # A cancelled workflow gets SIGINT, then SIGTERM: finish the letter in hand, record the
+        # rest as deferred, report and push; a second signal stops at once.
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             result = runner.run()
         except KeyboardInterrupt:
             raise click.Abort() from None
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         summary = report.build(result, book)
     click.echo(summary.text(), nl=False)
     summary.write_step_summary()

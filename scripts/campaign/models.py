@@ -56,6 +56,13 @@ def _https_url(value: str) -> str:
     return value
 
 
+def _web_url(value: str) -> str:
+    """An http(s) address: for provenance links only, never for links shown to visitors."""
+    if value.startswith("http://"):
+        return _https_url("https://" + value.removeprefix("http://")) and value
+    return _https_url(value)
+
+
 def _email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
@@ -78,6 +85,7 @@ Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 Time = Annotated[dt.time, BeforeValidator(_iso_time)]
 Country = Annotated[str, AfterValidator(countries.check)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+WebUrl = Annotated[str, AfterValidator(_web_url)]
 Email = Annotated[str, AfterValidator(_email)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Name = Annotated[str, AfterValidator(clean_name)]
@@ -175,7 +183,7 @@ class Campaign(Strict):
 
 class Phone(Strict):
     label: Label
-    number: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()./-]{3,30}$")]
+    number: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()./-]{3,40}$", description="as published; alternatives separated by /")]
 
 
 class Source(Strict):
@@ -184,8 +192,9 @@ class Source(Strict):
     dataset: Slug | None = None
     repo: str | None = None
     path: str | None = None
-    url: HttpsUrl | None = None
-    date: Date | None = None
+    url: WebUrl | None = None
+    date: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] | None = Field(
+        default=None, description="when the source was published or edited: YYYY, YYYY-MM or YYYY-MM-DD")
 
     @model_validator(mode="after")
     def _one_locator(self) -> Source:

@@ -132,7 +132,7 @@ def _build(node: Node, loc: Path_, lines: dict[Path_, int]) -> Any:
 
 
 class _QuotedDumper(yaml.SafeDumper):
-    """Writes every string value single-quoted and keys plain."""
+    """Writes every string value quoted (or as a block) and keys plain."""
 
     def represent_mapping(self, tag: str, mapping: Any, flow_style: bool | None = None) -> Node:
         node = super().represent_mapping(tag, mapping, flow_style)
@@ -145,7 +145,8 @@ class _QuotedDumper(yaml.SafeDumper):
 
 
 _QuotedDumper.add_representer(
-    str, lambda dumper, s: dumper.represent_scalar("tag:yaml.org,2002:str", s, style="'")
+    # block scalars (|) for multi-line text: like quotes, they are always read back as text
+    str, lambda dumper, s: dumper.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else "'")
 )
 
 
