@@ -226,3 +226,23 @@ def test_configuration_error_stops_the_run_before_recording_anything(letters: Pa
     assert result.exit_code == 1
     assert "dispatch stopped" in result.output and "SMTP_SECURITY" in result.output
     assert ledger_lines(letters) == [] and smtp_server.messages == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_cancelled_run_stops_cleanly_and_leaves_the_rest_deferred(letters: Path, smtp_server: SmtpTestServer, sig: int) -> None:
+    add_signatures(letters, "pt-lisbon", 200, prefix="Many")
+    args = ("--backend", "smtp", "--now", ALL_DUE, "--no-throttle")
+    proc = dispatch_process(letters, *args, env=smtp_env(smtp_server))
+    deadline = time.monotonic() + 30
+    while len(smtp_server.messages) < 10 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert f"stopped early: received {signal.Signals(sig).name}" in out
+    final = Counter(states(letters).values())
+    assert set(final) == {"sent", "deferred"} and sum(final.values()) == 212
+    assert final["sent"] == len(smtp_server.messages) < 212
+    later = dispatch(letters, *args, env=smtp_env(smtp_server))
+    assert later.exit_code == 0
+    assert len(smtp_server.messages) == 212 and set(received(smtp_server).values()) == {1}

@@ -19,14 +19,16 @@ def book(tmp_path: Path) -> Ledger:
 
 def test_one_line_per_state_change_each_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[int] = []
-    real = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    folder: list[int] = []
+    real_sync, real_fsync = ledger._sync, os.fsync
+    monkeypatch.setattr(ledger, "_sync", lambda fd: (synced.append(fd), real_sync(fd)))
+    monkeypatch.setattr(os, "fsync", lambda fd: (folder.append(fd), real_fsync(fd)))
     with book(tmp_path) as b:
         b.append("s-1", "sending", "pt-lisbon", "<1@x>", attempt=1)
         b.append("s-1", "sent", "pt-lisbon", "<1@x>", detail="250 ok", attempt=1)
     lines = (tmp_path / "data/dispatch/c.jsonl").read_text().splitlines()
     assert [json.loads(line)["state"] for line in lines] == ["sending", "sent"]
-    assert len(synced) >= 3  # the new folder entry, then every line
+    assert len(synced) == 2 and len(folder) == 1  # every line, and the new file's folder entry
     again = book(tmp_path)
     assert again.state("s-1") == "sent" and again.letters["s-1"].attempts == 1
     assert again.letters["s-1"].detail == "250 ok"

@@ -56,7 +56,7 @@ class Report:
 
     def headline(self) -> str:
         r, t = self.result, self.totals
-        mode = "dry run: nothing sent, nothing recorded" if r.dry_run else f"{r.attempts} attempts"
+        mode = "dry run: nothing sent, nothing recorded" if r.dry_run else f"{r.attempts} attempts in {r.elapsed:.1f} s"
         forced = ", forced" if r.plan.forced else ""
         return (f"dispatch at {r.plan.now.isoformat()}{forced} ({mode}): {t['letters']} letters, "
                 f"{t['sent']} sent, {t['deferred']} deferred, {t['failed']} failed, {t['unknown']} unknown, "

@@ -12,6 +12,7 @@ caller what to record (DESIGN.md section 6): `sent`, `deferred` (try again later
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -48,6 +49,20 @@ class Outcome:
         return self.state == "sent"
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def control_character(value: str) -> str | None:
+    """The first control or invisible formatting character in `value` (tab allowed), or None."""
+    if value.isascii():
+        found = _ASCII_CONTROL.search(value)
+        return found.group() if found else None
+    for ch in value:
+        if ch != "\t" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return ch
+    return None
+
+
 def header_problem(message: EmailMessage) -> str | None:
     """Why the message's headers must not be sent (control characters, no recipient), or None.
 
@@ -56,9 +71,9 @@ def header_problem(message: EmailMessage) -> str | None:
     interpret (DESIGN.md section 6: header values are checked for control characters).
     """
     for name, value in message.items():
-        for ch in str(value):
-            if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in "\t":
-                return f"header {name} contains the control character U+{ord(ch):04X}"
+        ch = control_character(str(value))
+        if ch is not None:
+            return f"header {name} contains the control character U+{ord(ch):04X}"
     if not recipients(message):
         return "the message has no recipient (To, Cc or Bcc)"
     if not envelope_sender(message):
@@ -66,12 +81,23 @@ def header_problem(message: EmailMessage) -> str | None:
     return None
 
 
+def _addresses(message: EmailMessage, field: str) -> list[str]:
+    found: list[str] = []
+    for value in message.get_all(field, []):
+        parsed = getattr(value, "addresses", None)  # a parsed header (policy.default): no reparse
+        if parsed is not None:
+            found += [a.addr_spec for a in parsed if a.username]
+        else:
+            found += [addr for _, addr in getaddresses([str(value)]) if addr]
+    return found
+
+
 def recipients(message: EmailMessage) -> list[str]:
     """Every address in To, Cc and Bcc, in order, without repeats."""
     found: list[str] = []
     for field in ("To", "Cc", "Bcc"):
-        for _, addr in getaddresses([str(v) for v in message.get_all(field, [])]):
-            if addr and addr not in found:
+        for addr in _addresses(message, field):
+            if addr not in found:
                 found.append(addr)
     return found
 
@@ -79,10 +105,9 @@ def recipients(message: EmailMessage) -> list[str]:
 def envelope_sender(message: EmailMessage) -> str:
     """The envelope sender: the Sender header's address, else the first From address."""
     for field in ("Sender", "From"):
-        pairs = getaddresses([str(v) for v in message.get_all(field, [])])
-        for _, addr in pairs:
-            if addr:
-                return addr
+        found = _addresses(message, field)
+        if found:
+            return found[0]
     return ""
 
 

@@ -240,7 +240,12 @@ class SmtpBackend(BaseBackend):
         policy = message.policy.clone(linesep="\r\n", utf8=utf8) if utf8 else message.policy.clone(linesep="\r\n")
         buffer = io.BytesIO()
         BytesGenerator(buffer, policy=policy).flatten(message, linesep="\r\n")
-        data = _LEADING_DOT.sub(b"..", _EOL.sub(b"\r\n", buffer.getvalue()))
+        data = buffer.getvalue()
+        crlf = data.count(b"\r\n")
+        if data.count(b"\n") != crlf or data.count(b"\r") != crlf:  # a bare CR or LF slipped through
+            data = _EOL.sub(b"\r\n", data)
+        if data.startswith(b".") or b"\n." in data:
+            data = _LEADING_DOT.sub(b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
         return data + b".\r\n"
