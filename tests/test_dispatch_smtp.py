@@ -86,7 +86,7 @@ def test_deferred_letters_are_not_retried_after_the_deadline(letters: Path, smtp
     assert len(smtp_server.messages) == 9
 
 
-@pytest.mark.parametrize("stage", ["MAIL", "RCPT", "DATA"])
+@pytest.mark.parametrize("stage", ["MAIL", "RCPT", "DATA-COMMAND", "DATA"])
 def test_421_is_survived_by_reconnecting(letters: Path, smtp_server: SmtpTestServer, stage: str) -> None:
     smtp_server.script(stage, "421 4.3.2 service shutting down", times=2)
     result = dispatch(letters, *FAST, env=smtp_env(smtp_server))

@@ -217,7 +217,10 @@ def smtp(server: SmtpTestServer, **options: object) -> BaseBackend:
     return get_backend("smtp", **{"env": server.env(), "timeout": 5, **options})
 
 
-@pytest.mark.parametrize("stage", ["MAIL", "RCPT", "DATA"])
+STAGES = ["MAIL", "RCPT", "DATA-COMMAND", "DATA"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
 @pytest.mark.parametrize("reply", ["450 4.2.0 mailbox busy", "451 4.7.1 greylisted"])
 def test_4xx_defers(server: SmtpTestServer, stage: str, reply: str) -> None:
     server.script(stage, reply)
@@ -229,7 +232,7 @@ def test_4xx_defers(server: SmtpTestServer, stage: str, reply: str) -> None:
     assert server.message_ids() == ["<letter-1@campaign.example.org>"]
 
 
-@pytest.mark.parametrize("stage", ["MAIL", "RCPT", "DATA"])
+@pytest.mark.parametrize("stage", STAGES)
 def test_421_closes_and_the_next_send_reconnects(server: SmtpTestServer, stage: str) -> None:
     server.script(stage, "421 4.3.2 shutting down")
     with smtp(server) as backend:
@@ -239,7 +242,7 @@ def test_421_closes_and_the_next_send_reconnects(server: SmtpTestServer, stage: 
     assert len(server.messages) == 1
 
 
-@pytest.mark.parametrize("stage", ["MAIL", "RCPT", "DATA"])
+@pytest.mark.parametrize("stage", STAGES)
 @pytest.mark.parametrize("reply", ["550 5.1.1 no such user", "554 5.7.1 rejected"])
 def test_5xx_fails_and_the_connection_stays_usable(server: SmtpTestServer, stage: str, reply: str) -> None:
     server.script(stage, reply)
@@ -259,11 +262,20 @@ def test_link_dropped_after_data_is_unknown(server: SmtpTestServer) -> None:
     assert len(server.messages) == 2  # the server did get the first one
 
 
-def test_link_dropped_before_data_defers(server: SmtpTestServer) -> None:
-    server.script("RCPT", "drop")
+@pytest.mark.parametrize("stage", ["RCPT", "DATA-COMMAND"])
+def test_link_dropped_before_the_message_defers(server: SmtpTestServer, stage: str) -> None:
+    server.script(stage, "drop")
     with smtp(server) as backend:
         assert backend.send(letter(1)).state == "deferred"
         assert backend.send(letter(1)).state == "sent"
+    assert len(server.messages) == 1
+
+
+def test_link_dropped_at_mail_from_is_taken_for_an_idle_timeout_and_reopened(server: SmtpTestServer) -> None:
+    server.script("MAIL", "drop")
+    with smtp(server) as backend:
+        assert backend.send(letter(1)).state == "sent"
+    assert len(server.messages) == 1
 
 
 def test_server_down_defers_and_recovers_after_restart(server: SmtpTestServer) -> None:

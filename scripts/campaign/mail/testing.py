@@ -6,7 +6,8 @@
         ...
         server.messages                              # what the server accepted
 
-Stages are MAIL, RCPT and DATA (the reply after the message). A rule answers instead of the
+Stages are MAIL, RCPT, DATA-COMMAND (the reply to DATA, normally 354) and DATA (the reply
+after the message). A rule answers instead of the
 normal 250 while it has uses left; "421 ..." replies then closes the connection; "drop" closes
 it without replying (at DATA the message counts as received: the server got it but the
 client cannot know). aiosmtpd is a development dependency: this module is for tests only.
@@ -124,6 +125,22 @@ class Handler:
         return f"250 OK queued as {count}"
 
 
+class _ScriptedSMTP(SMTP):
+    """aiosmtpd's SMTP session, with scripted replies to the DATA command itself."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        handler = self.event_handler
+        if self.envelope is not None and self.envelope.rcpt_tos and not arg:
+            reply = handler._rule("DATA-COMMAND", list(self.envelope.rcpt_tos))
+            if reply:
+                answer = handler._answer(self, reply)
+                if reply != "drop":
+                    await self.push(answer)
+                self._set_rset_state()
+                return
+        await super().smtp_DATA(arg)
+
+
 class _Controller(Controller):
     """Keeps its sessions, so `stop` can cut live connections like a crashing server."""
 
@@ -132,7 +149,7 @@ class _Controller(Controller):
         self.sessions: list[SMTP] = []
 
     def factory(self) -> SMTP:
-        smtp = super().factory()
+        smtp = _ScriptedSMTP(self.handler, **self.SMTP_kwargs)
         self.sessions.append(smtp)
         return smtp
 
@@ -154,8 +171,8 @@ class SmtpTestServer:
         return [m.message_id for m in self.messages]
 
     def script(self, stage: str, reply: str, times: int | None = 1, rcpt: str | None = None) -> None:
-        if stage not in ("MAIL", "RCPT", "DATA"):
-            raise ValueError(f"stage must be MAIL, RCPT or DATA, not {stage!r}")
+        if stage not in ("MAIL", "RCPT", "DATA-COMMAND", "DATA"):
+            raise ValueError(f"stage must be MAIL, RCPT, DATA-COMMAND or DATA, not {stage!r}")
         with self.handler.lock:
             self.handler.rules.append(Rule(stage, reply, times, rcpt))
 
