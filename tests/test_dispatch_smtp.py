@@ -246,3 +246,12 @@ def test_a_cancelled_run_stops_cleanly_and_leaves_the_rest_deferred(letters: Pat
     later = dispatch(letters, *args, env=smtp_env(smtp_server))
     assert later.exit_code == 0
     assert len(smtp_server.messages) == 212 and set(received(smtp_server).values()) == {1}
+
+
+def test_attempts_are_numbered_across_runs(letters: Path, smtp_server: SmtpTestServer) -> None:
+    smtp_server.script("RCPT", "451 4.7.1 later", times=2, rcpt="chicago.test@example.org")
+    dispatch(letters, *FAST, "--mission", "us-chicago", "--limit", "1", "--attempts", "1", env=smtp_env(smtp_server))
+    dispatch(letters, *FAST, "--mission", "us-chicago", "--limit", "1", "--attempts", "1", env=smtp_env(smtp_server))
+    dispatch(letters, *FAST, "--mission", "us-chicago", "--limit", "1", env=smtp_env(smtp_server))
+    lines = [(e["state"], e.get("attempt")) for e in ledger_lines(letters)]
+    assert lines == [("deferred", 1), ("deferred", 2), ("sending", 3), ("sent", 3)]

@@ -43,8 +43,8 @@ def test_sent_is_final(tmp_path: Path) -> None:
 
 def test_later_states_replace_earlier_ones(tmp_path: Path) -> None:
     with book(tmp_path) as b:
-        for state in ("sending", "deferred", "sending", "unknown"):
-            b.append("s-1", state, "m", "<1@x>")
+        for n, state in enumerate(("sending", "deferred", "sending", "unknown")):
+            b.append("s-1", state, "m", "<1@x>", attempt=1 + n // 2)
         b.append("s-2", "failed", "m", "<2@x>", detail="550")
     again = book(tmp_path)
     assert again.state("s-1") == "unknown" and again.letters["s-1"].attempts == 2

@@ -64,7 +64,7 @@ class LetterState:
     message_id: str
     at: str
     detail: str = ""
-    attempts: int = 0  # how many times it was handed to a mail server (`sending` lines)
+    attempts: int = 0  # how many tries had an outcome (lines with an `attempt` number)
     signatures: int = 1
 
 
@@ -143,7 +143,7 @@ class Ledger:
         if current is None:
             current = self.letters[key] = LetterState("", str(entry.get("mission", "")),
                                                       str(entry.get("message_id", "")), str(entry.get("at", "")))
-        if state == "sending":
+        if state != "sending" and "attempt" in entry:  # the outcome of a try (not a recovery note)
             current.attempts += 1
         if current.state == "sent":  # final: a later line (a resend) cannot undo it
             return
