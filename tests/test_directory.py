@@ -65,6 +65,8 @@ def test_sources_and_verified_dates() -> None:
     assert lisbon["source"][0]["path"] == "test/fixtures/worldwide/portugal_organisations.json"
     assert lisbon["verified"] == lisbon["source"][0]["date"]
     assert by_id["es-madrid"]["verified"] == "2023-05-25"  # the newer of its two sources
+    # an undated page (Wikipedia) beside dated ones does not make the 2014 data "checked today"
+    assert by_id["af-kabul"]["verified"] == "2021-08-29"
     assert all(m["verified"] >= max(s.get("date", "0")[:4] for s in m["source"]) for m in missions)
 
 

@@ -14,9 +14,10 @@ invented: every address, phone, email and URL comes from the source record. Choi
   commission, then office, consulate-general, consulate, multilateral mission), in source order.
 - `also_covers` lists countries without a post of their own, from the source's
   `non_resident_coverage` and the records' own coverage lists; the first covering mission wins.
-- `verified` is the newest date among the record's sources (when GOV.UK last edited it, or the
-  date of the web page used); undated web sources count as read on the day the source was
-  compiled (`meta.compiled`).
+- `verified` is the newest date among the record's dated sources (when GOV.UK last edited it,
+  or the date of the web page used; a partial date counts as its first day). Only a record
+  whose sources are all undated takes the day the source was compiled (`meta.compiled`): an
+  undated page beside dated ones must not make 2014 contact data look checked today.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def _phones(record: dict[str, Any]) -> list[dict[str, str]]:
 def _mission(record: dict[str, Any], compiled: str) -> dict[str, Any]:
     """One source record as a Mission mapping (without id, primary, also_covers)."""
     sources = _sources(record)
+    dated = [_first_day(s["date"]) for s in sources if s.get("date")]
     status_text = record.get("status")
     notes = [text for text in (status_text, record.get("notes")) if text]
     out: dict[str, Any] = {
@@ -121,7 +123,7 @@ def _mission(record: dict[str, Any], compiled: str) -> dict[str, Any]:
         "status": "suspended" if status_text and _SUSPENDED.search(status_text) else "open",
         "note": " ".join(" ".join(notes).split()) or None,
         "source": sources,
-        "verified": max(_first_day(s.get("date", compiled)) for s in sources),
+        "verified": max(dated) if dated else compiled,
     }
     return {k: v for k, v in out.items() if v not in (None, [])}
 
