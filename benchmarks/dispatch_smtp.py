@@ -29,7 +29,6 @@ import smtplib
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
