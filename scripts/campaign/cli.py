@@ -379,5 +379,236 @@ def push_ledger_(ctx: click.Context, remote: str, branch: str | None, attempts: 
     click.echo(checkpoint.push_ledger(_root(ctx), remote, branch, attempts, message="dispatch: ledger", pause=pause))
 
 
+# --- intake: the form service, issue forms, batched pull requests (issue 5) ----------------
+
+
+def _intake(root: Path, db: Path | None, forge_name: str | None = None, base: str | None = None,
+            mail_backend: str = "file", outbox: Path | None = None, public_url: str = "http://127.0.0.1:8000",
+            flush_every: float | None = None, burst: int | None = None, hourly: int | None = None):
+    """An intake service (library object) with its store, key, forge and mail settings."""
+    from .intake import fingerprint
+    from .intake.forge import get_forge
+    from .intake.service import Intake, Settings
+
+    try:
+        key, _where = fingerprint.load_key(root)
+    except fingerprint.FingerprintKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    from .models import Campaign
+
+    ds_campaign = dataset.load_record(root, dataset.CAMPAIGN, Campaign)[0]
+    repository = ds_campaign.model.intake.repository if ds_campaign else None
+    forge = get_forge(forge_name, root, base=base, repository=repository) if forge_name else None
+    limits = None
+    if ds_campaign and (burst or hourly):
+        current = ds_campaign.model.intake.limits
+        limits = current.model_copy(update={"burst": burst or current.burst, "hourly": hourly or current.hourly})
+    options: dict[str, object] = {"outbox": outbox or root / "outbox"} if mail_backend == "file" else {}
+    settings = Settings(root=root, db=db or root / ".cache" / "intake" / "intake.sqlite3", public_url=public_url, key=key,
+                        forge=forge, mail_backend=mail_backend, mail_options=options, limits=limits,
+                        flush_every=flush_every)
+    return Intake(settings)
+
+
+_FORGE = click.option("--forge", "forge_name", type=click.Choice(["local", "github"]), default="local", show_default=True,
+                      envvar="CAMPAIGN_FORGE", help="`local`: commit to a branch of this repository; `github`: "
+                      "REST API with CAMPAIGN_GITHUB_TOKEN (a token whose pull requests trigger CI).")
+_BASE = click.option("--base", metavar="BRANCH", envvar="CAMPAIGN_BASE",
+                     help="Branch pull requests target (local: the checked-out branch; github: the default branch).")
+_DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="CAMPAIGN_INTAKE_DB",
+                   help="The SQLite store (default: .cache/intake/intake.sqlite3 in the repository, git-ignored).")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--public-url", metavar="URL", envvar="CAMPAIGN_PUBLIC_URL",
+              help="Base address used in confirmation links (default: http://HOST:PORT).")
+@_DB
+@_FORGE
+@_BASE
+@click.option("--mail", "mail_backend", type=click.Choice(["file", "smtp", "console", "memory"]), default="file",
+              show_default=True, envvar="CAMPAIGN_MAIL_BACKEND",
+              help="Confirmation mail backend; `file` writes .eml files to the outbox (SMTP_* variables for smtp).")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the file backend (default: outbox/ in the repository, git-ignored).")
+@click.option("--flush-every", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Commit confirmed signatures this often (default: 10 with the local forge, 300 with github; 0: never, "
+                   "use `campaign intake flush`).")
+@click.option("--site/--no-site", default=True, show_default=True, help="Build the site with mkdocs and serve it too.")
+@click.option("--allow-origin", "origins", multiple=True, metavar="URL",
+              help="Another origin allowed to post the form (besides intake.allowed_origins).")
+@click.option("--burst", type=click.IntRange(min=1), help="Override intake.limits.burst (submissions per minute per client).")
+@click.option("--hourly", type=click.IntRange(min=1), help="Override intake.limits.hourly (submissions per hour per client).")
+@click.option("--mail-retry-every", type=click.FloatRange(min=0.1), default=30.0, show_default=True, metavar="SECONDS",
+              help="How often deferred confirmation mails are retried.")
+@click.pass_context
+def serve_(ctx: click.Context, host: str, port: int, public_url: str | None, db: Path | None, forge_name: str,
+           base: str | None, mail_backend: str, outbox: Path | None, flush_every: float | None, site: bool,
+           origins: tuple[str, ...], burst: int | None, hourly: int | None, mail_retry_every: float) -> None:
+    """Serve the site and the signature intake on one origin (the README's run command).
+
+    With no options: builds the site into .cache/intake/site, serves it with the form's API on
+    http://127.0.0.1:8000, writes confirmation mails to outbox/ and commits confirmed
+    signatures to the intake branch (intake.branch) of this repository every 10 seconds,
+    without touching the working tree. The fingerprint key comes from CAMPAIGN_FINGERPRINT_KEY,
+    or is generated once in .cache/intake/ (git-ignored) for a local run.
+    """
+    from .intake import app as intake_app
+    from .intake import fingerprint
+    from .intake import site as site_
+
+    root = _root(ctx)
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+    link_base = public_url or f"http://{shown}:{port}"
+    every = flush_every if flush_every is not None else (10.0 if forge_name == "local" else 300.0)
+    service = _intake(root, db, forge_name, base, mail_backend, outbox, link_base, every or None, burst, hourly)
+    site_dir, problem = (None, "the site was not built (--no-site)")
+    if site:
+        click.echo("building the site with mkdocs ...", err=True)
+        site_dir, problem = site_.build(root)
+        if problem:
+            click.echo(f"warning: {problem.splitlines()[0]}; serving the intake alone", err=True)
+    _, key_from = fingerprint.load_key(root)
+    asgi = intake_app.create_app(service, allowed_origins=list(origins), site_dir=site_dir, site_problem=problem,
+                                 mail_retry_every=mail_retry_every)
+    lines = [f"campaign serve: {link_base}/ (site{'' if site_dir else ' unavailable'}), API {link_base}/api/docs",
+             f"  confirmation mails: {mail_backend}" + (f" -> {service.settings.mail_options.get('outbox')}" if mail_backend == "file" else ""),
+             f"  store: {service.store.path}",
+             f"  fingerprint key: {key_from}" + ("" if key_from.startswith("$") else
+                                                 " (generated for local use; set CAMPAIGN_FINGERPRINT_KEY in production)"),
+             f"  forge: {forge_name}, branch {service.branch}" + (f", flushed every {every:g} s" if every else
+                                                                  ", flush with `campaign intake flush`")]
+    click.echo("\n".join(lines), err=True)
+    intake_app.serve(asgi, host, port)
+
+
+@main.group("intake")
+def intake_() -> None:
+    """The signature intake: flush confirmed form signatures, handle issue forms, automerge."""
+
+
+@intake_.command("flush")
+@_DB
+@_FORGE
+@_BASE
+@click.pass_context
+def intake_flush(ctx: click.Context, db: Path | None, forge_name: str, base: str | None) -> None:
+    """Commit every confirmed signature as ONE commit on the intake branch; open or update its pull request."""
+    service = _intake(_root(ctx), db, forge_name, base)
+    try:
+        from .intake.forge import ForgeError
+
+        try:
+            result = service.flush()
+        except ForgeError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(result.describe())
+    finally:
+        service.close()
+
+
+@intake_.command("status")
+@_DB
+@click.pass_context
+def intake_status(ctx: click.Context, db: Path | None) -> None:
+    """Count the store's entries: pending, confirmed, flushed, rejected, mails queued."""
+    import json
+
+    service = _intake(_root(ctx), db)
+    try:
+        click.echo(json.dumps(service.status(), indent=2))
+    finally:
+        service.close()
+
+
+@intake_.command("issue")
+@click.option("--event", "event_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The event JSON ($GITHUB_EVENT_PATH of an `issues` event).")
+@click.option("--forge", "forge_name", type=click.Choice(["local", "github"]), default="github", show_default=True,
+              envvar="CAMPAIGN_FORGE", help="Where the pull request and the comment go (`local`: a branch here; "
+              "comments are printed).")
+@_BASE
+@click.pass_context
+def intake_issue(ctx: click.Context, event_path: Path, forge_name: str, base: str | None) -> None:
+    """Turn an issue-form submission into a pull request, comment on the issue and close it.
+
+    Issues without an intake label, or closed ones, are left alone. An invalid or duplicate
+    submission gets a comment with the validator's message and stays open for editing.
+    """
+    from .intake import issue_form
+    from .intake.forge import ForgeError, get_forge
+
+    root = _root(ctx)
+    ds = dataset.load(root)
+    if ds.campaign is None:
+        raise CampaignError([p for p in ds.problems if p.path == dataset.CAMPAIGN])
+    outcome = issue_form.handle(root, ds, issue_form.load_event(event_path))
+    if outcome is None:
+        click.echo("not an open intake issue: nothing to do")
+        return
+    try:
+        forge = get_forge(forge_name, root, base=base, repository=ds.campaign.intake.repository)
+        number = outcome.issue.number
+        if not outcome.ok:
+            forge.comment(number, outcome.comment(None))
+            click.echo(f"issue #{number}: not added ({len(outcome.problems)} problems); commented")
+        else:
+            published = forge.publish(outcome.files, branch=f"intake/issue-{number}", message=f"{outcome.title}\n\nFrom issue #{number}.\n",
+                                      title=outcome.title, body=outcome.pull_body(), fresh=True)
+            forge.comment(number, outcome.comment(published.url))
+            forge.close_issue(number)
+            click.echo(f"issue #{number}: {published.describe()}")
+    except ForgeError as exc:
+        raise click.ClickException(str(exc)) from None
+    for note in getattr(forge, "notes", []):
+        click.echo(note)
+
+
+@intake_.command("automerge")
+@click.option("--base", required=True, metavar="REF", help="The target branch as fetched, e.g. origin/main.")
+@click.option("--pr", "number", required=True, type=click.IntRange(min=1), envvar="PR_NUMBER", help="Pull request number.")
+@click.option("--sha", required=True, metavar="SHA", envvar="PR_HEAD_SHA", help="The validated head commit.")
+@click.pass_context
+def intake_automerge(ctx: click.Context, base: str, number: int, sha: str) -> None:
+    """Merge a pull request that only adds valid signatures, if intake.automerge is on.
+
+    The setting is read from the target branch (not from the pull request), every change
+    must be an added file under data/signatories/, the data must validate, and only the
+    validated head commit is merged (GitHub refuses if the branch moved).
+    """
+    import subprocess
+
+    from .intake.forge import ForgeError
+    from .intake.github import GitHubForge
+    from .models import Campaign
+
+    root = _root(ctx)
+    try:
+        raw = subprocess.run(["git", "show", f"{base}:{dataset.CAMPAIGN}"], cwd=root, capture_output=True, check=True).stdout
+    except subprocess.CalledProcessError:
+        raise CampaignError([Problem(dataset.CAMPAIGN, 1, f"cannot read it from {base}; fetch the target branch first")]) from None
+    settings, _doc, problems = dataset.parse(dataset.CAMPAIGN, raw, Campaign)
+    if settings is None:
+        raise CampaignError(problems)
+    if not settings.intake.automerge:
+        click.echo("automerge is off (intake.automerge in data/campaign.yaml): a maintainer merges")
+        return
+    changes = pullrequest.changes(root, base)
+    others = [c.path for c in changes if c.status != "A" or not c.path.startswith(f"{dataset.SIGNATORIES}/")]
+    if not changes or others:
+        click.echo(f"not automerged: the pull request changes more than signatures ({', '.join(others[:5]) or 'nothing'})")
+        return
+    problems = checks.validate(dataset.load(root)) + pullrequest.check(root, base)
+    if problems:
+        raise CampaignError(problems)
+    try:
+        forge = GitHubForge.from_env(settings.intake.repository)
+        merged = forge.merge(number, sha)
+    except ForgeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"merged pull request #{number} ({len(changes)} signatures) as {merged[:12]}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

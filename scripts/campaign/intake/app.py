@@ -1,0 +1,285 @@
+"""The intake service over HTTP: FastAPI (so the API is described by OpenAPI), on uvicorn.
+
+    POST /api/signatures       JSON or form-encoded; 202 "check your email", or a 4xx JSON error
+    GET  /confirm/{token}      a page with a button (prefetching link scanners confirm nothing)
+    POST /confirm/{token}      confirms
+    GET  /api/health           liveness and queue sizes
+    GET  /api/openapi.json     the API description (/api/docs: browsable)
+    GET  /...                  the built site, when `campaign serve` built one
+
+Errors are JSON, `{"error": code, "message": text, "errors": {field: [messages]}}`:
+400 malformed body or honeypot filled, 409 already signed, 413 body too large, 415 unsupported
+content type, 422 invalid fields, 429 rate limited (with Retry-After).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from . import pages
+from .fingerprint import redact
+from .limits import BodyLimit, RateLimiter, client_key, retry_after
+from .service import Answer, Intake
+
+log = logging.getLogger("campaign.intake")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+
+
+class SignatureForm(BaseModel):
+    """A signature as the site's form sends it (JSON or application/x-www-form-urlencoded)."""
+
+    name: str = Field(description="full name", max_length=200, examples=["Ana Pereira"])
+    country: str = Field(description="ISO 3166-1 alpha-2 code of the country of residence", examples=["PT"])
+    email: str = Field(description="where the confirmation link is sent; deleted after confirmation",
+                       examples=["ana@example.org"])
+    mission: str | None = Field(default=None, description="id of the mission to receive the letter "
+                                "(default: the country's own)", examples=["pt-lisbon"])
+    publish: bool = Field(default=False, description="consent: list my name on the site")
+    letter: bool = Field(default=False, description="consent: include my name in the letter")
+    consent: str = Field(description="version of the consent texts shown (consent.version in data/campaign.yaml)",
+                         examples=["2026-11"])
+    website: str = Field(default="", max_length=0, description="honeypot: must be empty")
+
+
+class Accepted(BaseModel):
+    status: str = Field(examples=["pending"])
+    message: str
+    check_email: bool
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="malformed | rejected | duplicate | too_large | unsupported | invalid | rate_limited")
+    message: str
+    errors: dict[str, list[str]] | None = Field(default=None, description="messages per field")
+
+
+class Health(BaseModel):
+    status: str
+    pending: int
+    confirmed: int
+    flushed: int
+    mail_queued: int
+
+
+_SCHEMA = SignatureForm.model_json_schema()
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "malformed body, or the honeypot field was filled"},
+    409: {"model": ErrorBody, "description": "this name from this country has already signed"},
+    413: {"model": ErrorBody, "description": "the body is over the size limit"},
+    415: {"model": ErrorBody, "description": "neither JSON nor a form"},
+    422: {"model": ErrorBody, "description": "some fields are invalid; see `errors`"},
+    429: {"model": ErrorBody, "description": "too many submissions from this address; see Retry-After"},
+}
+
+
+class Malformed(Exception):
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+async def read_fields(request: Request) -> dict[str, Any]:
+    """The submitted fields from a JSON object or a (urlencoded or multipart) form."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json" or kind.endswith("+json"):
+        body = await request.body()
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise Malformed(400, "malformed", "the body is not valid UTF-8 JSON") from None
+        if not isinstance(data, dict):
+            raise Malformed(400, "malformed", "the body must be a JSON object of fields")
+        return data
+    if kind == "application/x-www-form-urlencoded":
+        body = await request.body()
+        try:
+            pairs = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+                             max_num_fields=50, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise Malformed(400, "malformed", "the form is not valid UTF-8 form data") from None
+    elif kind == "multipart/form-data":
+        try:
+            form = await request.form(max_files=0, max_fields=50)
+        except Exception:  # noqa: BLE001 - any parser complaint is the client's malformed body
+            raise Malformed(400, "malformed", "the form data could not be read (no files are accepted)") from None
+        pairs = {}
+        for key, value in form.multi_items():
+            if not isinstance(value, str):
+                raise Malformed(400, "malformed", "no files are accepted")
+            pairs.setdefault(key, []).append(value)
+    else:
+        raise Malformed(415, "unsupported", "send the fields as application/json or a form (application/x-www-form-urlencoded)")
+    repeated = sorted(k for k, v in pairs.items() if len(v) > 1)
+    if repeated:
+        raise Malformed(400, "malformed", f"fields given more than once: {', '.join(repeated)}")
+    return {k: v[0] for k, v in pairs.items()}
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    kind = request.headers.get("content-type", "")
+    return "text/html" in accept and "application/json" not in accept and not kind.startswith("application/json")
+
+
+class IntakeApp(BodyLimit):
+    """The ASGI application: the body size cap around the FastAPI app."""
+
+    def __init__(self, api: FastAPI, intake: Intake) -> None:
+        super().__init__(api, intake.limits.max_body)
+        self.api = api
+        self.intake = intake
+
+
+def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site_dir: Path | None = None,
+               site_problem: str | None = None, background: bool = True, mail_retry_every: float = 30.0) -> IntakeApp:
+    """The intake ASGI app; `background` runs mail retries and periodic flushes in a thread."""
+    limiter = RateLimiter(intake.limits.burst, intake.limits.hourly)
+    title = intake.campaign.title
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(intake, mail_retry_every) if background else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+
+    api = FastAPI(title=f"{title}: signature intake", version="1", lifespan=lifespan,
+                  description="Signatures from the campaign's form: double opt-in by email, then batched into a pull request.",
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    origins = [*intake.campaign.intake.allowed_origins, *(allowed_origins or [])]
+    if origins:
+        api.add_middleware(CORSMiddleware, allow_origins=[o.rstrip("/") for o in origins], allow_methods=["POST"],
+                           allow_headers=["Content-Type"], max_age=600)
+
+    def answer(request: Request, result: Answer) -> Response:
+        if _wants_html(request):
+            return HTMLResponse(pages.answer(title, result.status, result.body), result.status,
+                                headers={**pages.HEADERS, **result.headers})
+        return JSONResponse(result.body, result.status, headers={"Cache-Control": "no-store", **result.headers})
+
+    @api.post("/api/signatures", status_code=202, response_model=Accepted, tags=["signatures"],
+              summary="Sign the letter (a confirmation link is emailed)",
+              responses=_ERRORS,  # type: ignore[arg-type]
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": _SCHEMA},
+                  "application/x-www-form-urlencoded": {"schema": _SCHEMA}}}})
+    async def sign(request: Request) -> Response:
+        wait = limiter.hit(client_key(request.client.host if request.client else None))
+        if wait:
+            return answer(request, Answer(429, {"error": "rate_limited", "message": "too many submissions from your "
+                                                "address; wait a little and try again"}, {"Retry-After": retry_after(wait)}))
+        try:
+            fields = await read_fields(request)
+        except Malformed as exc:
+            return answer(request, Answer(exc.status, {"error": exc.error, "message": exc.message}))
+        return answer(request, await run_in_threadpool(intake.submit, fields))
+
+    @api.get("/confirm/{token}", response_class=HTMLResponse, tags=["confirmation"],
+             summary="The confirmation page (shows a button; confirms nothing)",
+             responses={404: {"description": "unknown or expired link"}})
+    async def confirm_page(token: str) -> HTMLResponse:
+        entry = await run_in_threadpool(intake.preview, token) if TOKEN.match(token) else None
+        if entry is None:
+            return HTMLResponse(pages.unknown(title), 404, headers=pages.HEADERS)
+        if entry["state"] != "pending":
+            return HTMLResponse(pages.confirmed(title, entry, already=True), headers=pages.HEADERS)
+        return HTMLResponse(pages.confirm(title, token, entry), headers=pages.HEADERS)
+
+    @api.post("/confirm/{token}", response_class=HTMLResponse, tags=["confirmation"],
+              summary="Confirm a signature", responses={404: {"description": "unknown or expired link"}})
+    async def confirm(token: str) -> HTMLResponse:
+        state, sig = await run_in_threadpool(intake.confirm, token) if TOKEN.match(token) else ("unknown", None)
+        if state == "unknown":
+            return HTMLResponse(pages.unknown(title), 404, headers=pages.HEADERS)
+        return HTMLResponse(pages.confirmed(title, sig, already=state == "already"), headers=pages.HEADERS)
+
+    @api.get("/api/health", response_model=Health, tags=["service"], summary="Liveness and queue sizes")
+    async def health() -> dict[str, Any]:
+        counts = await run_in_threadpool(intake.status)
+        return {"status": "ok", **{k: counts[k] for k in ("pending", "confirmed", "flushed", "mail_queued")}}
+
+    if site_dir is not None and (site_dir / "index.html").is_file():
+        api.mount("/", StaticFiles(directory=site_dir, html=True), name="site")
+    else:
+        problem = site_problem or "no site was built (run without --no-site to build it)"
+
+        @api.get("/", response_class=HTMLResponse, include_in_schema=False)
+        async def home() -> HTMLResponse:
+            return HTMLResponse(pages.no_site(title, problem), headers=pages.HEADERS)
+
+    return IntakeApp(api, intake)
+
+
+class Worker(threading.Thread):
+    """Background duties: resend deferred confirmation mails, expire entries, flush periodically."""
+
+    def __init__(self, intake: Intake, mail_every: float) -> None:
+        super().__init__(name="intake-worker", daemon=True)
+        self.intake = intake
+        self.mail_every = mail_every
+        self.flush_every = intake.settings.flush_every
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        self._safely(lambda: self.intake.send_queued(everything=True))
+        flush_every = self.flush_every if self.flush_every and self.intake.settings.forge else None
+        tick = min(self.mail_every, flush_every or self.mail_every)
+        next_mail = next_flush = time.monotonic()
+        while not self._halt.wait(tick):
+            now = time.monotonic()
+            if now >= next_mail + self.mail_every:
+                next_mail = now
+                self._safely(self.intake.send_queued)
+                self._safely(self.intake.store.expire)
+            if flush_every and now >= next_flush + flush_every:
+                next_flush = now
+                self._safely(self.intake.flush)
+
+    def _safely(self, job: Any) -> None:
+        try:
+            job()
+        except Exception as exc:  # noqa: BLE001 - keep the service alive; the job is retried
+            log.error("background job failed: %s", redact(f"{type(exc).__name__}: {exc}"))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=10)
+
+
+class RedactTokens(logging.Filter):
+    """Access-log filter: confirmation tokens never reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(re.sub(r"/confirm/[^/?\s\"]+", "/confirm/<token>", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+def serve(app: IntakeApp, host: str, port: int, log_level: str = "info") -> None:
+    """Run the app on uvicorn (one process: the SQLite store and the rate limits are per process)."""
+    import uvicorn
+
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True, server_header=False,
+                forwarded_allow_ips="127.0.0.1", timeout_graceful_shutdown=10)

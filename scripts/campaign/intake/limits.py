@@ -1,0 +1,141 @@
+"""Abuse limits: per-client token buckets (a burst and a sustained rate) and a body size cap."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def client_key(host: str | None) -> str:
+    """The unit a limit applies to: an IPv4 address, or an IPv6 /64 (one subscriber's block)."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+class RateLimiter:
+    """Two token buckets per client: `burst` per minute and `hourly` per hour.
+
+    A client may send `burst` requests at once, then one every 60/burst seconds, and no more
+    than `hourly` in any hour on average. At most `max_clients` clients are tracked (the least
+    recently seen are forgotten first), so memory stays bounded under a flood of addresses.
+    """
+
+    def __init__(self, burst: int, hourly: int, max_clients: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst, self.hourly = burst, hourly
+        self.max_clients = max_clients
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def hit(self, client: str) -> float:
+        """Take one token for `client`: 0 if allowed, else the seconds to wait before retrying."""
+        now = self.clock()
+        with self._lock:
+            short, long_, last = self._buckets.pop(client, (float(self.burst), float(self.hourly), now))
+            elapsed = max(0.0, now - last)
+            short = min(float(self.burst), short + elapsed * self.burst / 60.0)
+            long_ = min(float(self.hourly), long_ + elapsed * self.hourly / 3600.0)
+            if short >= 1 and long_ >= 1:
+                self._buckets[client] = (short - 1, long_ - 1, now)
+                wait = 0.0
+            else:
+                self._buckets[client] = (short, long_, now)
+                wait = max((1 - short) * 60.0 / self.burst if short < 1 else 0.0,
+                           (1 - long_) * 3600.0 / self.hourly if long_ < 1 else 0.0)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies over `max_bytes` with 413 and a JSON error.
+
+    Checks Content-Length up front and counts the bytes of chunked bodies as they arrive, so
+    an oversized body is never read into memory.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                declared = -1
+            if declared < 0:
+                await _reply(send, 400, "malformed", "the Content-Length header is not a number")
+                return
+            if declared > self.max_bytes:
+                await _too_large(send, self.max_bytes)
+                return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _too_large(send, self.max_bytes)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    await _reply(send, 413, "too_large", f"the request body is over the {limit:,}-byte limit")
+
+
+async def _reply(send: Send, status: int, error: str, message: str) -> None:
+    body = json.dumps({"error": error, "message": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def retry_after(seconds: float) -> str:
+    return str(max(1, math.ceil(seconds)))

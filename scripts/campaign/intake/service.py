@@ -1,0 +1,359 @@
+"""The intake service's logic, without HTTP: submit, confirm, send mail, flush.
+
+`app.py` is a thin FastAPI layer over `Intake`; the CLI's `campaign intake flush` uses it too.
+Validation is the library's: `signatures.build` (the Signature model), `signatures.Index`
+(duplicates and missions, as `campaign validate`), `models.Email` for the address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .. import countries, dataset, signatures
+from ..dataset import describe_error
+from ..mail import get_backend
+from ..models import Campaign, IntakeLimits, Signature
+from ..problems import CampaignError, Problem
+from ..text import name_key
+from . import fingerprint as fp
+from .forge import Forge, Published
+from .store import Mail, Store, token_hash
+
+log = logging.getLogger("campaign.intake")
+
+FIELDS = ("name", "country", "email", "mission", "publish", "letter", "consent", "website")
+TEXT_FIELDS = ("name", "country", "email", "mission", "consent", "website")
+_TRUE = {"on", "true", "yes", "1"}
+_FALSE = {"", "off", "false", "no", "0"}
+ACCEPTED = ("Thank you! We sent a confirmation link to your email address. Your signature counts "
+            "once you open it and press the button (within {hours} hours).")
+
+
+@dataclass
+class Answer:
+    """What the HTTP layer returns: a status and a JSON body."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Settings:
+    root: Path
+    db: Path
+    public_url: str
+    key: bytes
+    forge: Forge | None = None
+    mail_backend: str = "file"
+    mail_options: dict[str, Any] = field(default_factory=dict)
+    limits: IntakeLimits | None = None
+    confirm_hours: int | None = None
+    branch: str | None = None
+    flush_every: float | None = 300.0
+    batch_size: int = 5000
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    committed: int
+    rejected: int
+    published: Published | None
+
+    def describe(self) -> str:
+        if self.published is None:
+            return f"nothing to flush ({self.rejected} set aside as duplicates)" if self.rejected else "nothing to flush"
+        extra = f", {self.rejected} set aside as duplicates" if self.rejected else ""
+        return f"{self.committed} signatures {self.published.describe()}{extra}"
+
+
+class Intake:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = settings.root
+        self.store = Store(settings.db)
+        self._flush_lock = threading.Lock()
+        self.reload()
+        assert self.campaign is not None
+        intake = self.campaign.intake
+        self.limits = settings.limits or intake.limits
+        self.ttl = 3600.0 * (settings.confirm_hours or intake.confirm_hours)
+        self.branch = settings.branch or intake.branch
+
+    def reload(self) -> None:
+        """Load data/ again (cached per file), for duplicate checks against the repository."""
+        ds = dataset.load(self.root)
+        fatal = [p for p in ds.problems if p.path in (dataset.CAMPAIGN, dataset.MISSIONS)]
+        if ds.campaign is None or fatal:
+            raise CampaignError(fatal or [Problem(dataset.CAMPAIGN, 1, "the campaign settings did not load")])
+        self.ds = ds
+        self.campaign: Campaign = ds.campaign
+        self.index = signatures.Index(ds)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- submission ---------------------------------------------------------------------
+
+    def submit(self, fields: dict[str, Any], *, today: dt.date | None = None) -> Answer:
+        """Validate one form submission and record it as pending; mail the confirmation."""
+        if str(fields.get("website") or "").strip():
+            return Answer(400, {"error": "rejected", "message": "the submission was refused"})
+        errors: dict[str, list[str]] = {}
+        for name in sorted(set(fields) - set(FIELDS)):
+            errors.setdefault(name, []).append(f"unknown field; the form sends only {', '.join(FIELDS)}")
+        text: dict[str, str] = {}
+        for name in TEXT_FIELDS:
+            value = fields.get(name)
+            if value is not None and not isinstance(value, str):
+                errors[name] = ["must be text"]
+            text[name] = value.strip() if isinstance(value, str) else ""
+        flags: dict[str, bool] = {}
+        for name in ("publish", "letter"):
+            flag = _flag(fields.get(name))
+            if flag is None:
+                errors[name] = ["must be true or false"]
+            flags[name] = bool(flag)
+        email = text["email"]
+        if "email" in errors:
+            pass
+        elif not email:
+            errors["email"] = ["is required: the confirmation link is sent there"]
+        elif len(email) > 254:
+            errors["email"] = ["is longer than 254 characters; no email address is that long"]
+        elif problem := fp.check_email(email):
+            errors["email"] = [problem]
+        version = self.campaign.consent.version
+        if text["consent"] != version and "consent" not in errors:
+            errors["consent"] = [f"must be {version!r}, the version of the consent texts shown with the form; "
+                                 "reload the page and submit again"]
+        country = text["country"].upper()
+        if (not text["mission"] and "mission" not in errors and country in countries.names()
+                and not signatures.mission_for(self.ds, country)):
+            errors["mission"] = [f"no mission receives letters from {countries.name(country)} yet; choose one from the directory"]
+        key = fp.fingerprint(self.settings.key, email) if "email" not in errors else None
+        try:
+            sig = signatures.build(self.ds, {
+                "type": "individual", "name": text["name"], "country": country, "mission": text["mission"] or None,
+                "publish": flags["publish"], "letter": flags["letter"], "consent": version, "fingerprint": key,
+                "signed": today or dt.datetime.now(dt.timezone.utc).date(), "source": "form"})
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = str(err["loc"][0]) if err["loc"] else "mission"
+                if where not in errors:  # one message per field: the first is the one to fix
+                    errors[where] = [describe_error(err)]
+            return _invalid(errors)
+        if errors:
+            return _invalid(errors)
+        assert key is not None
+        if sig.mission not in self.index.missions:
+            return _invalid({"mission": [f"unknown mission {sig.mission!r}; choose one from the directory"]})
+        dup_name = (name_key(sig.name), sig.country)
+        if dup_name in self.index.names:
+            return _duplicate(sig)
+        if key in self.index.fingerprints:
+            self._notice(email)
+            return self._accepted()
+        token = secrets.token_urlsafe(32)
+        added = self.store.add(name_key="\0".join(dup_name), fingerprint=key, email=email, token=token, ttl=self.ttl,
+                               signature=sig.model_dump(mode="json", exclude_none=True))
+        if added.kind == "duplicate_name":
+            return _duplicate(sig)
+        if added.kind == "known_address":
+            self._notice(email)
+        elif added.entry_id is not None:
+            mail = self.store.mail(added.entry_id)
+            if mail is not None:
+                self.send_confirmation(mail)
+        log.info("submission accepted (%s): entry %s", added.kind, added.entry_id)
+        return self._accepted()
+
+    def _accepted(self) -> Answer:
+        hours = round(self.ttl / 3600)
+        return Answer(202, {"status": "pending", "message": ACCEPTED.format(hours=hours), "check_email": True})
+
+    # --- mail ---------------------------------------------------------------------------
+
+    def send_confirmation(self, mail: Mail) -> bool:
+        """Send one confirmation mail; on success the address is erased from the store."""
+        message = self.confirmation_message(mail)
+        outcome = self._send(message)
+        if outcome:
+            self.store.mail_sent(mail.entry_id, mail.token)
+        else:
+            self.store.mail_deferred(mail.entry_id)
+        return outcome
+
+    def send_queued(self, everything: bool = False) -> int:
+        """Retry confirmation mails that could not be sent (all of them at startup)."""
+        sent = 0
+        while True:
+            batch = self.store.mail_queue(everything=everything)
+            for mail in batch:
+                sent += self.send_confirmation(mail)
+            if not everything or len(batch) < 500:
+                return sent
+
+    def _send(self, message: EmailMessage) -> bool:
+        try:
+            with get_backend(self.settings.mail_backend, **self.settings.mail_options) as backend:
+                outcome = backend.send(message)
+        except Exception as exc:  # noqa: BLE001 - a mail problem must not lose the submission
+            log.warning("mail backend error: %s", fp.redact(f"{type(exc).__name__}: {exc}"))
+            return False
+        if not outcome.ok:
+            log.warning("confirmation mail %s: %s", outcome.state, fp.redact(outcome.detail))
+        return outcome.ok
+
+    def _headers(self, message: EmailMessage, to: str) -> None:
+        sender = self.campaign.dispatch.sender
+        message["From"] = Address(sender.name, addr_spec=sender.email)
+        message["To"] = Address(addr_spec=to)
+        if self.campaign.dispatch.reply_to:
+            message["Reply-To"] = self.campaign.dispatch.reply_to
+        message["Date"] = formatdate(localtime=False)
+        message["Auto-Submitted"] = "auto-generated"
+
+    @staticmethod
+    def _body(message: EmailMessage, text: str) -> None:
+        """Plain text; 7bit when ASCII, so the link stays on one line in the raw .eml file."""
+        message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
+
+    def confirmation_message(self, mail: Mail) -> EmailMessage:
+        link = f"{self.settings.public_url.rstrip('/')}/confirm/{mail.token}"
+        until = dt.datetime.fromtimestamp(mail.expires, dt.timezone.utc).strftime("%d %B %Y, %H:%M UTC")
+        sig = mail.signature
+        message = EmailMessage()
+        self._headers(message, mail.email)
+        message["Subject"] = f"Please confirm your signature: {self.campaign.title}"
+        domain = self.campaign.dispatch.sender.email.rpartition("@")[2]
+        message["Message-ID"] = f"<intake-{mail.entry_id}-{token_hash(mail.token)[:16]}@{domain}>"
+        published = "will be listed on the campaign site" if sig.get("publish") else "will not be listed on the site"
+        in_letter = "will appear in the letter" if sig.get("letter") else "will not appear in the letter (it is counted)"
+        self._body(message,
+            f"Hello {sig['name']},\n\n"
+            f"someone (we hope you) signed \"{self.campaign.title}\" with this email address.\n"
+            f"To confirm your signature, open this link and press the button on the page:\n\n"
+            f"    {link}\n\n"
+            f"The link works until {until}. Your name {published} and {in_letter}.\n\n"
+            "If you did not sign, ignore this message: nothing is published, and your address is\n"
+            "deleted when the link expires. We keep no copy of your email address after this\n"
+            "message has been sent; only a keyed fingerprint stops a second signature.\n\n"
+            f"-- {self.campaign.dispatch.sender.name}\n{self.campaign.site_url}\n")
+        return message
+
+    def _notice(self, email: str) -> None:
+        """Tell an address that already signed (instead of telling whoever submitted the form)."""
+        message = EmailMessage()
+        self._headers(message, email)
+        message["Subject"] = f"You have already signed: {self.campaign.title}"
+        domain = self.campaign.dispatch.sender.email.rpartition("@")[2]
+        message["Message-ID"] = f"<intake-notice-{secrets.token_hex(12)}@{domain}>"
+        self._body(message,
+            "Hello,\n\nthe form was submitted again with this email address, which has already signed.\n"
+            "Nothing changes: one signature per address counts. If this was not you, ignore this message.\n\n"
+            f"-- {self.campaign.dispatch.sender.name}\n{self.campaign.site_url}\n")
+        self._send(message)
+
+    # --- confirmation -------------------------------------------------------------------
+
+    def preview(self, token: str) -> dict[str, Any] | None:
+        entry = self.store.lookup(token)
+        if entry is None:
+            return None
+        return {"state": entry.state, **entry.signature}
+
+    def confirm(self, token: str) -> tuple[str, dict[str, Any] | None]:
+        state, entry = self.store.confirm(token)
+        if state == "confirmed":
+            log.info("entry %s confirmed", entry.entry_id if entry else "?")
+        return state, entry.signature if entry else None
+
+    # --- flushing -----------------------------------------------------------------------
+
+    def flush(self, forge: Forge | None = None) -> FlushResult:
+        """Commit every confirmed signature as one commit on the intake branch; open/update the PR."""
+        forge = forge or self.settings.forge
+        if forge is None:
+            raise CampaignError([Problem(dataset.CAMPAIGN, 1, "no forge configured to flush to")])
+        with self._flush_lock:
+            self.store.expire()
+            entries = self.store.confirmed(self.settings.batch_size)
+            if not entries:
+                return FlushResult(0, 0, None)
+            self.reload()
+            files: dict[str, bytes] = {}
+            done: dict[int, str] = {}
+            rejected = 0
+            for entry in entries:
+                data = dict(entry.signature)
+                data["signed"] = dt.datetime.fromtimestamp(entry.confirmed or time.time(), dt.timezone.utc).date().isoformat()
+                sig = Signature.model_validate(data)
+                reason = self.index.problem(sig)
+                if reason:
+                    self.store.reject(entry.entry_id, reason)
+                    rejected += 1
+                    continue
+                rel = signatures.relative_path(sig)
+                files[rel] = signatures.to_yaml(sig).encode("utf-8")
+                done[entry.entry_id] = rel
+            if not files:
+                return FlushResult(0, rejected, None)
+            published = forge.publish(files, branch=self.branch, message=_commit_message(len(files)),
+                                      title=f"Signatures from the form ({self.campaign.title})",
+                                      body=self._pull_body(files))
+            self.store.flushed(done, published.commit)
+            self.store.compact()
+            log.info("flushed %d signatures: %s", len(files), published.describe())
+            return FlushResult(len(files), rejected, published)
+
+    def _pull_body(self, files: dict[str, bytes]) -> str:
+        lines = [
+            "Signatures collected by the intake service from the web form.",
+            "",
+            "- Every signer confirmed by email (double opt-in); the address was deleted on confirmation.",
+            "  Files carry at most a keyed fingerprint of it (HMAC-SHA256), never the address.",
+            "- Each file was validated like `campaign validate` when it was submitted and again when it was committed.",
+            "- This pull request only adds files under `data/signatories/`; the validation workflow checks that.",
+            "",
+            f"Latest batch: {len(files)} signatures. Further batches are added to this pull request until it is merged.",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def status(self) -> dict[str, int]:
+        return self.store.counts()
+
+
+def _commit_message(count: int) -> str:
+    noun = "signature" if count == 1 else "signatures"
+    return f"intake: add {count} {noun} from the form\n\nConfirmed by their signers by email (double opt-in).\n"
+
+
+def _flag(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    return None
+
+
+def _invalid(errors: dict[str, list[str]]) -> Answer:
+    return Answer(422, {"error": "invalid", "message": "some fields need fixing", "errors": errors})
+
+
+def _duplicate(sig: Signature) -> Answer:
+    return Answer(409, {"error": "duplicate",
+                        "message": f"{sig.name} from {countries.name(sig.country)} has already signed. Thank you!",
+                        "errors": {"name": ["has already signed from this country"]}})

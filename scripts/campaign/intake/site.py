@@ -1,0 +1,36 @@
+"""Building the site for `campaign serve`: `mkdocs build` into a git-ignored folder.
+
+The site is served from the same origin as the intake, so the form posts to /api/signatures
+without CORS. A failed build does not stop the intake: `campaign serve` says why and serves
+the API alone.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SITE_DIR = ".cache/intake/site"
+
+
+def build(root: Path, target: Path | None = None, timeout: float = 600) -> tuple[Path | None, str | None]:
+    """(site folder, None) after a successful build, or (None, why it failed)."""
+    config = root / "mkdocs.yml"
+    if not config.is_file():
+        return None, "there is no mkdocs.yml in the repository yet"
+    target = target or root / SITE_DIR
+    staging = target.with_name(target.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--config-file", str(config),
+                               "--site-dir", str(staging)], cwd=root, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"mkdocs could not run: {exc}"
+    if done.returncode != 0 or not (staging / "index.html").is_file():
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        return None, f"`mkdocs build` failed (exit {done.returncode}):\n{tail}"
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target, None

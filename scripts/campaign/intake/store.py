@@ -1,0 +1,261 @@
+"""Pending and confirmed signatures in an embedded SQLite database, so a restart loses nothing.
+
+One table, one row per submission, moving through states:
+
+    pending   --POST /confirm/{token}-->  confirmed  --flush-->  flushed
+       |  (expired: row deleted)                       \\--flush--> rejected (now a duplicate)
+
+The email address (and the raw confirmation token) are kept only while the confirmation mail
+still has to be sent; both are erased once it went out, on confirmation and on expiry. Only a
+SHA-256 of the token is kept to recognise the link. Deleted rows are overwritten on disk
+(`secure_delete`) and the write-ahead log is truncated after each flush.
+
+Unique indexes make duplicate detection safe under concurrency: one live row per duplicate
+key (normalised name + country) and per email fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id          INTEGER PRIMARY KEY,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'flushed', 'rejected')),
+    name_key    TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    token_hash  TEXT NOT NULL UNIQUE,
+    created     REAL NOT NULL,
+    expires     REAL NOT NULL,
+    confirmed   REAL,
+    email       TEXT,
+    token       TEXT,
+    mail_tries  INTEGER NOT NULL DEFAULT 0,
+    mail_next   REAL,
+    mail_sent   REAL,
+    path        TEXT,
+    commit_id   TEXT,
+    note        TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_per_name ON entries (name_key) WHERE state != 'rejected';
+CREATE UNIQUE INDEX IF NOT EXISTS one_per_address ON entries (fingerprint) WHERE state != 'rejected';
+CREATE INDEX IF NOT EXISTS by_state ON entries (state, expires);
+CREATE INDEX IF NOT EXISTS mail_queue ON entries (mail_next) WHERE email IS NOT NULL;
+"""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Added:
+    """The outcome of `Store.add`: `kind` is new, duplicate_name, known_address or resend."""
+
+    kind: str
+    entry_id: int | None = None
+    expires: float | None = None
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A confirmation mail still to be sent."""
+
+    entry_id: int
+    email: str
+    token: str
+    signature: dict[str, Any]
+    expires: float
+
+
+@dataclass(frozen=True)
+class Entry:
+    entry_id: int
+    state: str
+    signature: dict[str, Any]
+    fingerprint: str
+    confirmed: float | None
+    path: str | None
+
+
+class Store:
+    """Thread-safe access to the intake database (one connection, serialised by a lock)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "secure_delete=ON", "foreign_keys=ON",
+                       "busy_timeout=30000", "journal_size_limit=1048576"):
+            self._db.execute(f"PRAGMA {pragma}")
+        with self._lock:
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE: other processes wait)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- submission ---------------------------------------------------------------------
+
+    def add(self, *, name_key: str, fingerprint: str, signature: dict[str, Any], email: str, token: str,
+            ttl: float, resend_after: float = 600.0, now: float | None = None) -> Added:
+        """Record a submission, or say why not; atomic against concurrent submissions.
+
+        A second submission from an address still pending re-arms its confirmation (a new
+        token, at most every `resend_after` seconds); from an address already confirmed it is
+        `known_address` (the caller mails a notice, so the answer does not reveal who signed).
+        """
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            db.execute("DELETE FROM entries WHERE state = 'pending' AND expires < ?", (now,))
+            row = db.execute("SELECT id, state, mail_sent, expires FROM entries WHERE fingerprint = ? AND state != 'rejected'",
+                             (fingerprint,)).fetchone()
+            if row is not None:
+                if row["state"] != "pending":
+                    return Added("known_address", row["id"])
+                if row["mail_sent"] is not None and now - row["mail_sent"] < resend_after:
+                    return Added("resend", None, row["expires"])
+                db.execute("UPDATE entries SET token_hash = ?, token = ?, email = ?, mail_next = ?, mail_tries = 0 "
+                           "WHERE id = ?", (token_hash(token), token, email, now + 60, row["id"]))
+                return Added("resend", row["id"], row["expires"])
+            if db.execute("SELECT 1 FROM entries WHERE name_key = ? AND state != 'rejected'", (name_key,)).fetchone():
+                return Added("duplicate_name")
+            cur = db.execute(
+                "INSERT INTO entries (state, name_key, fingerprint, signature, token_hash, created, expires, email, token, mail_next)"
+                " VALUES ('pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name_key, fingerprint, json.dumps(signature, sort_keys=True), token_hash(token), now, now + ttl,
+                 email, token, now + 60))
+            return Added("new", cur.lastrowid, now + ttl)
+
+    def mail(self, entry_id: int) -> Mail | None:
+        """The confirmation mail of one entry, if it still has to be sent."""
+        with self._lock:
+            row = self._db.execute("SELECT id, email, token, signature, expires FROM entries "
+                                   "WHERE id = ? AND email IS NOT NULL AND state = 'pending'", (entry_id,)).fetchone()
+        return _mail(row) if row else None
+
+    def mail_queue(self, now: float | None = None, everything: bool = False, limit: int = 500) -> list[Mail]:
+        """Confirmation mails due for a (re)try; `everything` ignores the retry times (startup)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, email, token, signature, expires FROM entries WHERE email IS NOT NULL AND state = 'pending'"
+                " AND expires >= ? AND (? OR mail_next <= ?) ORDER BY id LIMIT ?", (now, everything, now, limit)).fetchall()
+        return [_mail(r) for r in rows]
+
+    def mail_sent(self, entry_id: int, token: str, now: float | None = None) -> None:
+        """The mail went out: forget the address and the raw token (unless re-armed meanwhile)."""
+        with self._tx() as db:
+            db.execute("UPDATE entries SET email = NULL, token = NULL, mail_next = NULL, mail_sent = ? "
+                       "WHERE id = ? AND token = ?", (time.time() if now is None else now, entry_id, token))
+
+    def mail_deferred(self, entry_id: int, now: float | None = None) -> None:
+        """The mail could not be sent: retry with backoff (1, 2, 4 ... minutes, at most hourly)."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            db.execute("UPDATE entries SET mail_tries = mail_tries + 1, mail_next = ? + min(3600, 60 * (1 << min(mail_tries, 6))) "
+                       "WHERE id = ?", (now, entry_id))
+
+    # --- confirmation -------------------------------------------------------------------
+
+    def lookup(self, token: str, now: float | None = None) -> Entry | None:
+        """The live entry a confirmation link belongs to (pending and unexpired, or later)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            row = self._db.execute("SELECT * FROM entries WHERE token_hash = ?", (token_hash(token),)).fetchone()
+        if row is None or (row["state"] == "pending" and row["expires"] < now):
+            return None
+        return _entry(row)
+
+    def confirm(self, token: str, now: float | None = None) -> tuple[str, Entry | None]:
+        """('confirmed' | 'already' | 'unknown', entry): confirm a pending entry by its link."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM entries WHERE token_hash = ?", (token_hash(token),)).fetchone()
+            if row is None or (row["state"] == "pending" and row["expires"] < now):
+                return "unknown", None
+            if row["state"] != "pending":
+                return "already", _entry(row)
+            db.execute("UPDATE entries SET state = 'confirmed', confirmed = ?, email = NULL, token = NULL, mail_next = NULL "
+                       "WHERE id = ?", (now, row["id"]))
+            return "confirmed", _entry(row)
+
+    def expire(self, now: float | None = None) -> int:
+        """Delete pending entries past their deadline (with their address); the number deleted."""
+        with self._tx() as db:
+            return db.execute("DELETE FROM entries WHERE state = 'pending' AND expires < ?",
+                              (time.time() if now is None else now,)).rowcount
+
+    # --- flushing -----------------------------------------------------------------------
+
+    def confirmed(self, limit: int = 5000) -> list[Entry]:
+        """Confirmed entries not yet committed, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM entries WHERE state = 'confirmed' ORDER BY confirmed, id LIMIT ?",
+                                    (limit,)).fetchall()
+        return [_entry(r) for r in rows]
+
+    def flushed(self, done: dict[int, str], commit_id: str) -> None:
+        """Mark entries as committed: id -> the file's path."""
+        with self._tx() as db:
+            db.executemany("UPDATE entries SET state = 'flushed', path = ?, commit_id = ? WHERE id = ? AND state = 'confirmed'",
+                           [(path, commit_id, entry_id) for entry_id, path in done.items()])
+
+    def reject(self, entry_id: int, note: str) -> None:
+        """Set an entry aside (it became a duplicate of a signature added another way)."""
+        with self._tx() as db:
+            db.execute("UPDATE entries SET state = 'rejected', note = ? WHERE id = ?", (note, entry_id))
+
+    def compact(self) -> None:
+        """Checkpoint and truncate the write-ahead log, so erased addresses leave no old page behind."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # --- inspection ---------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT state, count(*) AS n FROM entries GROUP BY state").fetchall()
+            queued = self._db.execute("SELECT count(*) FROM entries WHERE email IS NOT NULL").fetchone()[0]
+        found = {state: 0 for state in ("pending", "confirmed", "flushed", "rejected")}
+        found.update({r["state"]: r["n"] for r in rows})
+        found["mail_queued"] = queued
+        return found
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM entries ORDER BY id").fetchall()
+        return [_entry(r) for r in rows]
+
+
+def _mail(row: sqlite3.Row) -> Mail:
+    return Mail(row["id"], row["email"], row["token"], json.loads(row["signature"]), row["expires"])
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    return Entry(row["id"], row["state"], json.loads(row["signature"]), row["fingerprint"], row["confirmed"], row["path"])
