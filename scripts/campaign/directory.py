@@ -8,6 +8,9 @@ invented: every address, phone, email and URL comes from the source record. Choi
   them apart (the organisation for multilateral missions, else the mission type).
 - `email` is the record's "office email" when it has one, else its first address. Addresses on
   the retired fco.gov.uk domain are kept as published; `campaign missions check` flags them.
+- `phones[].number` is E.164 (`+97126101100`) when the published text is one number valid for
+  the mission's country (`phones.normalise`); otherwise it stays as published (several numbers
+  in one entry, another country's number, an outdated numbering plan) and the check reports it.
 - `status` is `suspended` for the posts the source says are suspended, evacuated or without
   resident operations; the source's status text becomes `note`.
 - `primary`, one per country, is the open mission of the highest rank (embassy or high
@@ -18,6 +21,9 @@ invented: every address, phone, email and URL comes from the source record. Choi
   or the date of the web page used; a partial date counts as its first day). Only a record
   whose sources are all undated takes the day the source was compiled (`meta.compiled`): an
   undated page beside dated ones must not make 2014 contact data look checked today.
+
+After a build, `campaign missions refresh` (refresh.py) updates the file from GOV.UK's Content
+API and keeps what was set by hand; building again from the 2018 source would undo a refresh.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from pydantic import ValidationError
 from . import yamlio
 from .dataset import describe_error
 from .models import MissionDirectory
+from .phones import normalise as normalise_phone
 from .problems import CampaignError, DataError, Problem
 
 HEADER = """\
@@ -40,6 +47,9 @@ HEADER = """\
 # the compiled GOV.UK (2018) snapshot and later web sources; see scripts/campaign/directory.py
 # for how each field is derived. Most contact data dates from 2013-2018: check a record against
 # https://www.gov.uk/world/embassies before relying on it, and correct it by pull request.
+# `campaign missions refresh --write` updates it from GOV.UK (fields listed in a mission's
+# `keep`, and `primary`, `also_covers`, `status`, `note`, are hand-made and left alone);
+# `campaign missions check` lists the records that need a person.
 """
 
 _TYPES = {
@@ -57,6 +67,14 @@ _ORGANISATIONS = [  # multilateral missions: name fragment -> id suffix
     ("ASEAN", "asean"), ("Food", "fao"), ("United Nations", "un"),
 ]
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
+ORDER = ["id", "country", "type", "name", "city", "address", "phones", "email", "contact_form", "url",
+         "opening_hours", "timezone", "primary", "also_covers", "status", "note", "keep", "source", "verified"]
+"""The order of a mission's keys in data/missions.yaml."""
+
+
+def sort_key(mission: dict[str, Any]) -> tuple[str, bool, str]:
+    """Missions by country, the primary first, then by id."""
+    return (mission["country"], not mission["primary"], mission["id"])
 
 
 def slug(text: str) -> str:
@@ -99,7 +117,7 @@ def _phones(record: dict[str, Any]) -> list[dict[str, str]]:
     phones = []
     for phone in record.get("phones") or []:
         label = phone["label"] + (f" ({phone['note']})" if phone.get("note") else "")
-        phones.append({"label": label, "number": phone["number"]})
+        phones.append({"label": label, "number": normalise_phone(phone["number"], record["country_code"])})
     return phones
 
 
@@ -164,10 +182,8 @@ def convert(source: dict[str, Any]) -> dict[str, Any]:
                 covers.setdefault(code, m)
     for code, m in sorted(covers.items()):
         m.setdefault("also_covers", []).append(code)
-    order = ["id", "country", "type", "name", "city", "address", "phones", "email", "contact_form", "url",
-             "timezone", "primary", "also_covers", "status", "note", "source", "verified"]
-    missions.sort(key=lambda m: (m["country"], not m["primary"], m["id"]))
-    return {"missions": [{k: m[k] for k in order if k in m} for m in missions]}
+    missions.sort(key=sort_key)
+    return {"missions": [{k: m[k] for k in ORDER if k in m} for m in missions]}
 
 
 def build(source_path: Path) -> str:

@@ -183,7 +183,9 @@ class Campaign(Strict):
 
 class Phone(Strict):
     label: Label
-    number: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()./-]{3,40}$", description="as published; alternatives separated by /")]
+    number: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()./-]{3,40}$", description=(
+        "E.164 (e.g. '+97126101100') when it is one number valid for the mission's country; otherwise as "
+        "published (alternatives separated by /), and `campaign missions check` reports it"))]
 
 
 class Source(Strict):
@@ -202,6 +204,9 @@ class Source(Strict):
             raise ValueError("a source needs a url, or a repo and a path")
         return self
 
+
+RefreshedField = Literal["name", "address", "phones", "email", "contact_form", "url", "opening_hours"]
+"""The fields `campaign missions refresh` takes from GOV.UK (a mission's `keep` can pin them)."""
 
 MissionType = Literal[
     "embassy", "high-commission", "consulate-general", "consulate", "mission", "office"
@@ -227,6 +232,8 @@ class Mission(Strict):
     also_covers: list[Country] = Field(default=[], description="countries without a mission of their own that this one serves")
     status: Literal["open", "suspended", "closed"] = "open"
     note: Paragraph | None = None
+    keep: list[RefreshedField] = Field(default=[], description=(
+        "fields corrected by hand that `campaign missions refresh` must not overwrite from GOV.UK"))
     source: list[Source] = Field(min_length=1)
     verified: Date = Field(description="the date the record's contact details were last confirmed")
 
