@@ -89,9 +89,13 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     config.site_name = campaign.title
     config.site_description = campaign.description
     config.site_url = campaign.site_url
-    config.repo_url = f"https://github.com/{campaign.intake.repository}"
-    config.repo_name = campaign.intake.repository
-    config.edit_uri = ""
+    # The repository is linked from the footer, not as the header's `repo_url`: Material would
+    # fetch its star count from api.github.com in every visitor's browser.
+    config.extra["social"] = [{
+        "icon": "fontawesome/brands/github",
+        "link": f"https://github.com/{campaign.intake.repository}",
+        "name": f"The campaign's repository: {campaign.intake.repository}",
+    }]
     return config
 
 

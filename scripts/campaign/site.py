@@ -33,7 +33,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from . import countries, letter, yamlio
+from . import countries, letter, phones, yamlio
 from .dataset import Dataset
 from .models import Action, Mission, Signature
 from .problems import CampaignError, Problem
@@ -125,17 +125,27 @@ def chunked(base: str, items: list[Signature], size: int) -> list[Chunk]:
     return chunks
 
 
-def tel_links(number: str) -> list[str]:
-    """`tel:` URIs for a published number (alternatives may be separated by `/`)."""
-    pieces = [p.strip() for p in number.split("/")]
-    if len(pieces) > 1 and not all(len(re.sub(r"\D", "", p)) >= 6 for p in pieces):
-        pieces = [number]
-    links = []
-    for piece in pieces:
-        digits = re.sub(r"\D", "", piece)
-        if len(digits) >= 3:
-            links.append("tel:" + ("+" if piece.lstrip().startswith("+") else "") + digits)
-    return links
+def _digits_tel(text: str) -> str | None:
+    digits = re.sub(r"\D", "", text)
+    return "tel:" + ("+" if text.lstrip().startswith("+") else "") + digits if len(digits) >= 6 else None
+
+
+def phone(number: str, country: str) -> tuple[str, list[str]]:
+    """(text to show, `tel:` links) for a number of the directory.
+
+    A valid number is shown in international format with one RFC 3966 link; an entry holding
+    several numbers ('+91 40 6666 9147/48') is shown as published, with a link per number found.
+    """
+    shown = phones.international(number, country)
+    uri = phones.tel_uri(number, country)
+    if uri:
+        return shown, [uri]
+    found = [phones.tel_uri(n, country) or _digits_tel(n) for n in phones.split(number, country)]
+    links = [u for u in found if u]
+    if not links:
+        single = _digits_tel(number)
+        links = [single] if single else []
+    return shown, list(dict.fromkeys(links))
 
 
 def map_link(mission: Mission) -> str:
@@ -225,7 +235,7 @@ class Site:
             counters=self.counters,
             mission_types=MISSION_TYPES,
             action_types=ACTION_TYPES,
-            tel_links=tel_links,
+            phone=phone,
             map_link=map_link,
             dispatch_date=long_date(self.campaign.dispatch.date),
         )
