@@ -144,6 +144,78 @@ def missions_build(ctx: click.Context, source: Path, output: Path | None) -> Non
     click.echo(f"wrote {target}")
 
 
+@missions.command("refresh")
+@click.option("--base-url", default="https://www.gov.uk", show_default=True, envvar="CAMPAIGN_GOVUK_URL", metavar="URL",
+              help="Where GOV.UK's Search and Content APIs are served.")
+@click.option("--write", "write_", is_flag=True, help="Apply the changes to data/missions.yaml (default: only show them).")
+@click.option("--jobs", type=click.IntRange(1, 8), default=4, show_default=True, help="Requests in flight at most.")
+@click.option("--timeout", type=click.FloatRange(1, 300), default=20.0, show_default=True, help="Seconds per request.")
+@click.option("--attempts", type=click.IntRange(1, 10), default=4, show_default=True,
+              help="Tries per request on 429, 5xx and network errors.")
+@click.option("--backoff", type=click.FloatRange(0, 60), default=1.0, show_default=True,
+              help="Seconds before the first retry, doubled each time (with jitter; Retry-After is honoured).")
+@click.pass_context
+def missions_refresh(ctx: click.Context, base_url: str, write_: bool, jobs: int, timeout: float, attempts: int,
+                     backoff: float) -> None:
+    """Compare the directory with GOV.UK and show the differences; --write applies them.
+
+    Lists GOV.UK's worldwide organisations, fetches each of ours (and each new diplomatic
+    mission), and prints missions added, changed (each field, old -> new) and closed. Fields
+    set by hand (primary, also_covers, status, note, those in `keep`) and missions without a
+    GOV.UK organisation url are left alone. One bad response changes nothing.
+    """
+    from . import govuk, refresh
+    from .models import Campaign
+
+    root = _root(ctx)
+    record, _ = dataset.load_record(root, dataset.CAMPAIGN, Campaign)
+    contact = f"https://github.com/{record.model.intake.repository}" if record else None
+    with govuk.Client(base_url, timeout=timeout, attempts=attempts, backoff=backoff, jobs=jobs,
+                      agent=govuk.user_agent(contact)) as client:
+        diff = refresh.plan(root, client)
+    click.echo(diff.render())
+    if diff.blocking and write_:
+        raise CampaignError([Problem(dataset.MISSIONS, 1, text) for text in diff.blocking])
+    if not write_:
+        click.echo("\ndry run: nothing written; run `campaign missions refresh --write` to apply" if diff.has_changes
+                   else "\nnothing to change")
+        return
+    if not diff.has_changes:
+        click.echo("\nnothing to change; data/missions.yaml left as it is")
+        return
+    refresh.write(root, diff)
+    counts = diff.counts()
+    click.echo(f"\nwrote {dataset.MISSIONS}: {counts['added']} added, {counts['changed']} changed, {counts['closed']} closed, "
+               f"{counts['reverified']} re-dated; review with `git diff` and run `campaign validate`")
+
+
+@missions.command("check")
+@click.option("--max-age-days", type=click.IntRange(min=1), default=3 * 365, show_default=True,
+              help="Report records whose `verified` date is older than this.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Exit 1 when there is any finding (default: a report, exit 0).")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), hidden=True, help="Pretend today is this date (tests).")
+@click.pass_context
+def missions_check(ctx: click.Context, max_age_days: int, fmt: str, strict: bool, today: dt.datetime | None) -> None:
+    """List the missions that need a person: no usable channel, retired email domains, closed
+    or suspended posts, missing or invalid phones, old data, failing contacts.
+
+    One `data/missions.yaml:LINE: ID: finding; what to do` per finding, then counts. A report:
+    exits 0 even with findings unless --strict.
+    """
+    from . import missioncheck
+
+    root = _root(ctx)
+    ds = dataset.load(root)
+    bad = [p for p in ds.problems if p.path == dataset.MISSIONS]
+    if bad:
+        raise CampaignError(bad)
+    found = missioncheck.report(ds, max_age_days=max_age_days, today=today.date() if today else None)
+    click.echo(found.json() if fmt == "json" else found.text())
+    if strict and found.findings:
+        ctx.exit(1)
+
+
 # --- dispatch: letters, sending, ledger, stats (issue 4) ------------------------------------
 
 
