@@ -87,7 +87,7 @@ def make_repo(base: Path) -> Path:
 
 def build(root: Path, dest: str = "site", *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`mkdocs build --strict` in `root`, as a user runs it."""
-    environ = {k: v for k, v in os.environ.items() if k != "CAMPAIGN_INTAKE_ENDPOINT"}
+    environ = {k: v for k, v in os.environ.items() if k not in {"CAMPAIGN_INTAKE_ENDPOINT", "CAMPAIGN_SITE_URL"}}
     environ.update({"NO_MKDOCS_2_WARNING": "1", **(env or {})})
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", dest, *args],
                           cwd=root, env=environ, capture_output=True, text=True, timeout=600)

@@ -18,8 +18,12 @@ The only module of the package that imports MkDocs; nothing in the library impor
   Open Graph tags) and the sign form, a theme partial, replaces `<!-- campaign:sign-form -->`
   after the search index has read the page.
 
-`CAMPAIGN_INTAKE_ENDPOINT` (environment) overrides `intake.endpoint` for one build: an
-http(s) URL, or `/` for an intake served on the site's own origin (`campaign serve`, tests).
+Two environment variables change one build without touching `data/campaign.yaml`:
+
+- `CAMPAIGN_INTAKE_ENDPOINT` overrides `intake.endpoint`: an http(s) URL, or `/` for an
+  intake served on the site's own origin (`campaign serve`, tests).
+- `CAMPAIGN_SITE_URL` overrides `site_url`, for a preview served elsewhere: Material's instant
+  navigation only takes over links to the URLs of `sitemap.xml`, made from `site_url`.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ except ImportError:  # not installed: run from the checkout
 
 log = logging.getLogger("mkdocs.campaign")
 ENDPOINT_ENV = "CAMPAIGN_INTAKE_ENDPOINT"
+SITE_URL_ENV = "CAMPAIGN_SITE_URL"
 SOCIAL_IMAGE = "assets/images/social-card.png"
 
 _state: dict[str, Any] = {}
@@ -88,7 +93,10 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         endpoint=_endpoint(campaign.intake.endpoint), letters_sent=sent)
     config.site_name = campaign.title
     config.site_description = campaign.description
-    config.site_url = campaign.site_url
+    site_url = os.environ.get(SITE_URL_ENV, "").strip() or campaign.site_url
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", site_url):
+        raise PluginError(f"{SITE_URL_ENV}={site_url!r} is not an http(s) URL; fix or unset it")
+    config.site_url = site_url if site_url.endswith("/") else site_url + "/"
     # The repository is linked from the footer, not as the header's `repo_url`: Material would
     # fetch its star count from api.github.com in every visitor's browser.
     config.extra["social"] = [{
