@@ -279,7 +279,7 @@ def test_a_round_trip_of_the_real_directory_changes_no_byte() -> None:
 
     text = (ROOT / "data/missions.yaml").read_text(encoding="utf-8")
     _, records, entries = refresh._load(ROOT)
-    assert refresh.render_file([refresh.merged(e, r.model, r.model) for r, e in zip(records, entries)]) == text
+    assert refresh.render_file([refresh.merged(e, r.model, r.model) for r, e in zip(records, entries, strict=True)]) == text
 
 
 def test_opening_hours_are_short_plain_text() -> None:
@@ -302,3 +302,14 @@ def test_mission_types_from_titles() -> None:
         "Department for Business and Trade Spain", "UK Science and Innovation Network in Japan"]}
     assert list(kinds.values()) == ["embassy", "high-commission", "consulate-general", "consulate-general", "consulate",
                                     "office", "mission", "mission", "office", None, None]
+
+
+def test_an_organisation_without_contacts_does_not_erase_ours(root: Path, server: Server) -> None:
+    item = json.loads(server.organisations["british-embassy-portugal"])
+    del item["links"]["contacts"]  # GOV.UK leaves empty link lists out
+    server.organisations["british-embassy-portugal"] = json.dumps(item).encode()
+    before = missions(root)["pt-lisbon"]
+    result = refresh_cli(root, server, "--write")
+    assert result.exit_code == 0, result.output
+    assert "pt-lisbon: GOV.UK publishes no contact for https://www.gov.uk/world/organisations/british-embassy-portugal" in result.output
+    assert missions(root)["pt-lisbon"] == before

@@ -476,7 +476,6 @@ class Client:
     agent: str = field(default_factory=user_agent)
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
-    requests: int = 0
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -504,7 +503,6 @@ class Client:
         url = str(request.url)
         last = ""
         for attempt in range(1, self.attempts + 1):
-            self.requests += 1
             try:
                 response = self._http.send(request)
             except httpx.HTTPError as exc:  # timeouts, refused or dropped connections

@@ -222,6 +222,12 @@ def _validated(data: dict[str, Any], where: str, slug: str) -> Mission:
 def _refreshed(old: Mission, org: govuk.Organisation, notes: list[str]) -> Mission:
     data = as_file(old)
     new = contact_fields(org, old.country, notes)
+    if org.contact is None:  # nothing to compare with: keep ours, and its date, rather than erase it
+        notes.append(f"{old.id}: GOV.UK publishes no contact for {org.url}; its contact details were kept as they are")
+        for name in ("name", "url"):
+            if name not in old.keep:
+                data[name] = new[name]
+        return _validated(data, org.api_url, org.slug)
     for name in REFRESHED:
         if name in old.keep:
             continue
