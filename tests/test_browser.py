@@ -249,3 +249,17 @@ def test_instant_navigation_keeps_the_scripts_working(page, server: str) -> None
     letters = [int(v) for v in page.eval_on_selector_all(
         "#campaign-missions tbody tr td:nth-child(5)", "els => els.map(e => e.dataset.value)")]
     assert letters == sorted(letters)
+
+
+def test_printable_letter_is_laid_out_for_paper(page, server: str) -> None:
+    page.goto(f"{server}/a/missions/pt-lisbon/letter/")
+    assert page.locator(".md-header").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".md-header").is_visible()
+    assert not page.locator(".campaign-noprint").first.is_visible()
+    assert page.locator(".campaign-letter").is_visible()
+    assert "To the British Embassy Lisbon, Lisbon" in page.locator(".campaign-letter").inner_text()
+    brk = page.eval_on_selector(".campaign-print-signatories", "e => getComputedStyle(e).breakBefore")
+    assert brk == "page"
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 2

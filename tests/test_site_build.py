@@ -453,6 +453,42 @@ def test_build_without_directory_urls_links_every_page(tmp_path: Path) -> None:
     assert {p.resolve() for p in site.rglob("*.html")} - {(site / "404.html").resolve()} - reached == set()
 
 
+def test_every_form_field_has_a_label(built: dict[str, object]) -> None:
+    site = built["site"]
+    assert isinstance(site, Path)
+    checked = 0
+    for path in site.rglob("*.html"):
+        parser = parse(path)
+        labelled = {a.get("for") for tag, a in parser.attrs_seen if tag == "label"}
+        for tag, a in parser.attrs_seen:
+            if tag not in {"input", "select", "textarea"} or a.get("type") == "hidden":
+                continue
+            if "md-toggle" in (a.get("class") or "").split():  # the theme's CSS state switches
+                continue
+            checked += 1
+            assert a.get("id") in labelled or a.get("aria-label") or a.get("aria-labelledby"), (path, a)
+    assert checked > 100
+
+
+def test_the_repository_itself_builds(tmp_path: Path) -> None:
+    """The real data/ (the whole mission directory), docs/ and mkdocs.yml, built strictly."""
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "data", root / "data", ignore=shutil.ignore_patterns(".cache"))
+    shutil.copytree(ROOT / "docs", root / "docs")
+    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    (root / "scripts" / "campaign").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "campaign" / "mkdocs_hooks.py", root / "scripts" / "campaign")
+    result = build(root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    site = root / "site"
+    for rec in load(root).missions:
+        assert (site / "missions" / rec.model.id / "index.html").is_file(), rec.model.id
+        assert (site / "missions" / rec.model.id / "letter" / "index.html").is_file(), rec.model.id
+    reached, broken = crawl(site)
+    assert not broken
+    assert {p.resolve() for p in site.rglob("*.html")} - {(site / "404.html").resolve()} - reached == set()
+
+
 # --- units -----------------------------------------------------------------------------------
 
 

@@ -289,7 +289,8 @@ class Site:
     def organisations(self) -> Listing:
         orgs = [r.model for r in self.ds.signatures if r.model.type == "organisation"]
         named = sorted((s for s in orgs if s.publish), key=lambda s: (sort_key(s.name), s.name))
-        return Listing(named, chunked("signatories/organisations", named, NAMES_PER_PAGE), len(orgs) - len(named))
+        chunks = chunked("signatories/organisations", named, NAMES_PER_PAGE) if named else []
+        return Listing(named, chunks, len(orgs) - len(named))
 
     @cached_property
     def actions(self) -> list[Action]:
