@@ -263,3 +263,48 @@ def test_printable_letter_is_laid_out_for_paper(page, server: str) -> None:
     assert brk == "page"
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 2
+
+
+def test_form_signs_through_the_real_intake_service(browser, tmp_path: Path) -> None:
+    """The site served by the intake service itself (as `campaign serve` does): sign in the
+    browser, get the confirmation mail in the file outbox; a field the server refuses is
+    marked next to the field."""
+    app_module = pytest.importorskip("campaign.intake.app")
+    from campaign.intake.service import Intake, Settings
+    from campaign.intake.testing import confirmation_links, serve_in_thread
+    from campaign.models import IntakeLimits
+
+    root = make_repo(tmp_path)
+    result = build(root, "site", env={"CAMPAIGN_INTAKE_ENDPOINT": "/"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    outbox = tmp_path / "outbox"
+    intake = Intake(Settings(root=root, db=tmp_path / "intake.sqlite3", public_url="http://127.0.0.1:1",
+                             key=b"k" * 32, mail_backend="file", mail_options={"outbox": outbox},
+                             limits=IntakeLimits(burst=100, hourly=1000, max_body=4096)))
+    server, thread, url = serve_in_thread(app_module.create_app(intake, site_dir=root / "site", background=False))
+    intake.settings.public_url = url
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{url}/missions/pt-lisbon/")
+        page.fill("#sign-name", "Ana Pereira")
+        page.select_option("#sign-country", "PT")
+        page.fill("#sign-email", "ana@example.invalid")
+        page.click("button[type=submit]")
+        page.wait_for_function("document.querySelector('[data-sign-result]').dataset.state === 'error'")
+        assert page.locator("#sign-email-error").is_visible()  # refused by the service, shown at the field
+        page.fill("#sign-email", "ana.pereira@example.org")
+        page.check("#sign-publish")
+        page.click("button[type=submit]")
+        page.wait_for_function("document.querySelector('[data-sign-result]').dataset.state === 'ok'")
+        assert "email" in page.locator("[data-sign-result]").inner_text()
+        assert list(confirmation_links(outbox)) == ["ana.pereira@example.org"]
+        assert intake.status()["pending"] == 1
+        assert errors == []
+    finally:
+        context.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        intake.close()

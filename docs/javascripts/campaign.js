@@ -128,7 +128,8 @@
     if (state) box.setAttribute("data-state", state); else box.removeAttribute("data-state");
   }
 
-  /* Field errors from the intake service, in the shapes a JSON API commonly uses. */
+  /* Field errors from the intake service: `{"errors": {field: [messages]}}` (campaign serve),
+   * or the list shapes other JSON APIs use (`{"detail": [{"loc": [...], "msg": ...}]}`). */
   function serverErrors(body) {
     var found = {};
     if (!body || typeof body !== "object") return found;
@@ -141,7 +142,10 @@
         if (where && message) found[String(where)] = String(message);
       });
     } else if (errors && typeof errors === "object") {
-      Object.keys(errors).forEach(function (key) { found[key] = String(errors[key]); });
+      Object.keys(errors).forEach(function (key) {
+        var value = errors[key];
+        found[key] = Array.isArray(value) ? value.join(" ") : String(value);
+      });
     }
     return found;
   }
