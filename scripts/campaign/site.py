@@ -219,6 +219,8 @@ class Site:
         self.lang, self.template = letter.template_for(ds.letters, self.campaign)
         self.counters: Counters = count(ds, letters_sent)
         self.mission_by_id = ds.mission_by_id
+        self._name_keys: dict[str, tuple[str, str]] = {}
+        self._print_names: dict[str, tuple[list[Signature], int]] = {}
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -280,7 +282,7 @@ class Site:
                 hidden[sig.country] += 1
         listings = {}
         for code in sorted(set(named) | set(hidden), key=lambda c: sort_key(countries.name(c))):
-            items = sorted(named.get(code, []), key=lambda s: (sort_key(s.name), s.name))
+            items = sorted(named.get(code, []), key=self.name_order)
             chunks = chunked(f"signatories/{code.lower()}", items, NAMES_PER_PAGE) if items else []
             listings[code] = Listing(items, chunks, hidden.get(code, 0))
         return listings
@@ -288,7 +290,7 @@ class Site:
     @cached_property
     def organisations(self) -> Listing:
         orgs = [r.model for r in self.ds.signatures if r.model.type == "organisation"]
-        named = sorted((s for s in orgs if s.publish), key=lambda s: (sort_key(s.name), s.name))
+        named = sorted((s for s in orgs if s.publish), key=self.name_order)
         chunks = chunked("signatories/organisations", named, NAMES_PER_PAGE) if named else []
         return Listing(named, chunks, len(orgs) - len(named))
 
@@ -310,16 +312,25 @@ class Site:
         return {m.id: chunked(f"missions/{m.id}/letter", self.print_names(m.id)[0], NAMES_PER_PRINT)
                 for m in self.missions}
 
+    def name_order(self, sig: Signature) -> tuple[str, str]:
+        """Sort key of a signatory's name (computed once per name)."""
+        found = self._name_keys.get(sig.name)
+        if found is None:
+            found = self._name_keys[sig.name] = (sort_key(sig.name), sig.name)
+        return found
+
     def print_names(self, mission_id: str) -> tuple[list[Signature], int]:
         """A mission's signatories named on its printable letter, and how many are not.
 
         The printable letter is also a page of the site, so a name is on it only with both
         consents: to be published and to be named in the letter.
         """
-        sigs = self.destinations.get(mission_id, [])
-        named = [s for s in sigs if s.publish and s.letter]
-        named.sort(key=lambda s: (s.type != "organisation", sort_key(s.name), s.name))
-        return named, len(sigs) - len(named)
+        if mission_id not in self._print_names:
+            sigs = self.destinations.get(mission_id, [])
+            named = [s for s in sigs if s.publish and s.letter]
+            named.sort(key=lambda s: (s.type != "organisation", *self.name_order(s)))
+            self._print_names[mission_id] = (named, len(sigs) - len(named))
+        return self._print_names[mission_id]
 
     # --- links ----------------------------------------------------------------------------
 
