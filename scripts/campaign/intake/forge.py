@@ -15,6 +15,7 @@ tree, so a retry duplicates nothing.
 from __future__ import annotations
 
 import os
+import random
 import re
 import secrets
 import subprocess
@@ -116,7 +117,7 @@ class LocalForge:
             raise ForgeError(f"{branch} is checked out in {self.root}; switch to another branch so the intake "
                              "can commit to it without touching your working tree")
         base = self.base_branch()
-        for _attempt in range(5):
+        for attempt in range(20):
             base_sha = self._rev(base)
             if base_sha is None:
                 raise ForgeError(f"the base branch {base!r} does not exist in {self.root}; commit to it first or pass --base")
@@ -131,7 +132,7 @@ class LocalForge:
             if done.returncode == 0:
                 self.notes.append(f"{title}: {commit[:12]} on {branch}")
                 return Published(branch, commit, base)
-            time.sleep(0.05)  # another flush moved the branch meanwhile: build on its new tip
+            time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 8))  # another flush moved the branch: retry on its tip
         raise ForgeError(f"{branch} kept moving while committing; try the flush again")
 
     def _commit(self, parent: str, files: dict[str, bytes], message: str) -> str:

@@ -101,28 +101,35 @@ class BodyLimit:
                 await _too_large(send, self.max_bytes)
                 return
         seen = 0
-        started = False
+        exceeded = replied = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge()
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+        async def guarded_send(message: Message) -> None:
+            # Once the body ran over, whatever the app answers (its error handler's 500) is
+            # replaced by the 413.
+            nonlocal replied
+            if exceeded:
+                if not replied:
+                    replied = True
+                    await _too_large(send, self.max_bytes)
+                return
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, guarded_send)
         except BodyTooLarge:
-            if not started:
-                await _too_large(send, self.max_bytes)
+            pass
+        if exceeded and not replied:
+            await _too_large(send, self.max_bytes)
 
 
 async def _too_large(send: Send, limit: int) -> None:
