@@ -45,11 +45,12 @@ class SignatureForm(BaseModel):
     """A signature as the site's form sends it (JSON or application/x-www-form-urlencoded)."""
 
     name: str = Field(description="full name", max_length=200, examples=["Ana Pereira"])
-    country: str = Field(description="ISO 3166-1 alpha-2 code of the country of residence", examples=["PT"])
+    country: str = Field(description="ISO 3166-1 alpha-2 code of the country of residence", examples=["PT"],
+                         pattern=r"^[A-Za-z]{2}$")
     email: str = Field(description="where the confirmation link is sent; deleted after confirmation",
                        examples=["ana@example.org"])
     mission: str | None = Field(default=None, description="id of the mission to receive the letter "
-                                "(default: the country's own)", examples=["pt-lisbon"])
+                                "(default: the country's own)", examples=["pt-lisbon"], max_length=80)
     publish: bool = Field(default=False, description="consent: list my name on the site")
     letter: bool = Field(default=False, description="consent: include my name in the letter")
     consent: str = Field(description="version of the consent texts shown (consent.version in data/campaign.yaml)",
