@@ -1,0 +1,76 @@
+"""The intake, validate and deploy workflows follow DESIGN.md section 5 (actionlint and zizmor
+run over every workflow in test_workflows.py; these are the rules they do not check)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MINE = ["intake.yml", "validate.yml", "deploy.yml"]
+
+
+def load(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_least_privilege_pinned_and_no_expressions_in_shell(name: str) -> None:
+    workflow = load(name)
+    text = (ROOT / ".github" / "workflows" / name).read_text()
+    assert workflow["permissions"] == {}, "permissions: {} at the top"
+    for job_name, job in workflow["jobs"].items():
+        assert "permissions" in job, f"{job_name}: every job states its permissions"
+        assert "write-all" not in str(job["permissions"])
+    for step in steps(workflow):
+        if "uses" in step:
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+            line = next(ln for ln in text.splitlines() if step["uses"] in ln)
+            assert re.search(r"# v\d+\.\d+\.\d+$", line), f"version comment for {step['uses']}"
+            if step["uses"].startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+        if "run" in step:
+            assert "${{" not in step["run"], f"expression inside run: {step['run']!r}"
+
+
+def test_validate_runs_on_pull_request_with_a_read_only_token() -> None:
+    workflow = load("validate.yml")
+    assert set(workflow["on"]) == {"pull_request"}
+    for name in ("data", "tests", "site"):
+        assert workflow["jobs"][name]["permissions"] == {"contents": "read"}
+    runs = [s["run"] for s in steps(workflow) if "run" in s]
+    assert 'campaign validate --base "origin/$BASE_REF" --format github' in runs
+    assert any("mkdocs build --strict" in r for r in runs) and ".ci/run" in runs
+    automerge = workflow["jobs"]["automerge"]
+    assert set(automerge["needs"]) == {"data", "tests", "site"}
+    assert "head.repo.full_name == github.repository" in automerge["if"]
+    assert "secrets." not in str({k: v for k, v in workflow["jobs"].items() if k != "automerge"})
+
+
+def test_intake_runs_for_the_form_labels_and_parses_the_event_in_python() -> None:
+    workflow = load("intake.yml")
+    assert workflow["on"] == {"issues": {"types": ["opened", "edited", "reopened"]}}
+    job = workflow["jobs"]["intake"]
+    assert "'intake: signature'" in job["if"] and "'intake: action'" in job["if"]
+    assert [s["run"] for s in job["steps"] if "run" in s][-1] == 'campaign intake issue --event "$GITHUB_EVENT_PATH"'
+    assert job["environment"] == "intake" and job["permissions"] == {"contents": "read"}
+    text = (ROOT / ".github" / "workflows" / "intake.yml").read_text()
+    assert "github.event.issue.title" not in text and "github.event.issue.body" not in text
+
+
+def test_deploy_publishes_pages_from_the_default_branch() -> None:
+    workflow = load("deploy.yml")
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    assert workflow["jobs"]["build"]["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert workflow["jobs"]["deploy"]["environment"]["name"] == "github-pages"
