@@ -1,0 +1,62 @@
+"""`campaign serve` builds the site and serves it with the intake on one origin; a broken site
+build still leaves the intake running, with a page that says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from campaign.intake import site
+from campaign.intake.app import create_app
+from campaign.intake.forge import LocalForge
+from campaign.intake.service import Intake, Settings
+from campaign.intake.testing import serve_in_thread
+
+FORM = """# Sign
+
+<form method="post" action="/api/signatures"><input name="name"></form>
+"""
+
+
+def serve(root: Path, tmp_path: Path, site_dir: Path | None, problem: str | None) -> tuple[object, object, str, Intake]:
+    intake = Intake(Settings(root=root, db=tmp_path / "db.sqlite3", public_url="http://x", key=b"k" * 32,
+                             forge=LocalForge(root), mail_options={"outbox": tmp_path / "outbox"}))
+    server, thread, url = serve_in_thread(create_app(intake, site_dir=site_dir, site_problem=problem, background=False))
+    return server, thread, url, intake
+
+
+def test_the_site_and_the_intake_share_one_origin(git_repo: Path, tmp_path: Path) -> None:
+    (git_repo / "docs").mkdir()
+    (git_repo / "docs" / "index.md").write_text(FORM)
+    (git_repo / "mkdocs.yml").write_text("site_name: Test campaign\n")
+    built, problem = site.build(git_repo)
+    assert problem is None and built == git_repo / site.SITE_DIR
+    server, thread, url, intake = serve(git_repo, tmp_path, built, None)
+    try:
+        home = httpx.get(url + "/")
+        assert home.status_code == 200 and 'action="/api/signatures"' in home.text
+        assert httpx.get(url + "/api/health").json()["status"] == "ok"
+        assert httpx.post(url + "/api/signatures", json={}).status_code == 422
+    finally:
+        server.should_exit = True  # type: ignore[attr-defined]
+        thread.join(10)  # type: ignore[attr-defined]
+        intake.close()
+
+
+def test_a_failed_site_build_still_serves_the_intake(git_repo: Path, tmp_path: Path) -> None:
+    (git_repo / "docs").mkdir()
+    (git_repo / "mkdocs.yml").write_text("site_name: Broken\nnav:\n  - Missing: missing.md\nstrict: true\nplugins: [nosuchplugin]\n")
+    built, problem = site.build(git_repo)
+    assert built is None and problem and "mkdocs build` failed" in problem
+    server, thread, url, intake = serve(git_repo, tmp_path, None, problem)
+    try:
+        home = httpx.get(url + "/")
+        assert home.status_code == 200 and "could not be built" in home.text and "nosuchplugin" in home.text
+        assert httpx.get(url + "/api/health").status_code == 200
+    finally:
+        server.should_exit = True  # type: ignore[attr-defined]
+        thread.join(10)  # type: ignore[attr-defined]
+        intake.close()
+    missing, why = site.build(tmp_path)
+    assert missing is None and "no mkdocs.yml" in (why or "")
