@@ -442,6 +442,19 @@ def test_unknown_marker_fails_the_build(tmp_path: Path) -> None:
     assert "docs/privacy.md: unknown marker <!-- campaign:nonsense -->" in result.stderr
 
 
+def test_a_campaign_can_reword_a_generated_page_from_docs(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    custom = root / "docs" / "overrides" / "campaign" / "letter.html"
+    custom.parent.mkdir(parents=True)
+    custom.write_text('<h1 id="the-letter">Our letter</h1>\n<p>Addressed to {{ campaign.target }}.</p>\n'
+                      "<article>{{ site.generic_letter() }}</article>\n", encoding="utf-8")
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    page = (root / "site" / "letter" / "index.html").read_text(encoding="utf-8")
+    assert "Our letter" in page and "Addressed to the Government of the United Kingdom." in page
+    assert not (root / "site" / "overrides").exists()
+
+
 def test_build_without_directory_urls_links_every_page(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
     populate(root, synthetic=30)

@@ -88,9 +88,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         sent = ledger.sent_count(root, campaign)
     except problems.CampaignError as exc:
         raise PluginError("the dispatch ledger cannot be read:\n" + str(exc)) from None
+    overrides = Path(config.theme.custom_dir or root / "docs" / "overrides") / "campaign"
     _state["site"] = campaign_site.Site(
         ds, use_directory_urls=config.use_directory_urls,
-        endpoint=_endpoint(campaign.intake.endpoint), letters_sent=sent)
+        endpoint=_endpoint(campaign.intake.endpoint), letters_sent=sent,
+        overrides=overrides if overrides.is_dir() else None)
     config.site_name = campaign.title
     config.site_description = campaign.description
     site_url = os.environ.get(SITE_URL_ENV, "").strip() or campaign.site_url

@@ -8,7 +8,9 @@ so nothing a signer typed ever goes through Markdown. Templates live in
 HTML-escaped, in text and in quoted attributes alike.
 
 Hand-written pages in `docs/` ask for generated pieces with markers such as
-`<!-- campaign:counters -->` (see `snippet()` and `MARKER`).
+`<!-- campaign:counters -->` (see `snippet()` and `MARKER`). A campaign that wants other
+wording for a generated page puts a template of the same name in `overrides` (the MkDocs
+layer passes `docs/overrides/campaign/`), which is searched before the package's own.
 
 Scale (DESIGN.md section 7): names are listed in chunks of `NAMES_PER_PAGE` per page (and
 `NAMES_PER_PRINT` per printable page), every list page is kept out of the search index, and
@@ -208,6 +210,7 @@ class Site:
         endpoint: str | None = None,
         letters_sent: int = 0,
         branch: str = DEFAULT_BRANCH,
+        overrides: Path | None = None,
     ) -> None:
         if ds.campaign is None or not ds.letters:
             raise CampaignError([Problem("data/campaign.yaml", 1, "the campaign settings or the letter did not load")])
@@ -222,7 +225,7 @@ class Site:
         self._name_keys: dict[str, tuple[str, str]] = {}
         self._print_names: dict[str, tuple[list[Signature], int]] = {}
         self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
+            loader=FileSystemLoader([*([overrides] if overrides else []), TEMPLATES]),
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,
             trim_blocks=True,
