@@ -29,13 +29,18 @@ def serve(root: Path, tmp_path: Path, site_dir: Path | None, problem: str | None
 def test_the_site_and_the_intake_share_one_origin(git_repo: Path, tmp_path: Path) -> None:
     (git_repo / "docs").mkdir()
     (git_repo / "docs" / "index.md").write_text(FORM)
-    (git_repo / "mkdocs.yml").write_text("site_name: Test campaign\n")
-    built, problem = site.build(git_repo)
+    (git_repo / "mkdocs.yml").write_text("site_name: Test campaign\nhooks: [hook.py]\n")
+    (git_repo / "hook.py").write_text(  # shows what the site's own hooks are told
+        "import os\ndef on_page_markdown(markdown, **kw):\n"
+        "    return markdown + '\\n\\nendpoint=[' + os.environ.get('CAMPAIGN_INTAKE_ENDPOINT', '') + ']'"
+        " + ' site=[' + os.environ.get('CAMPAIGN_SITE_URL', '') + ']'\n")
+    built, problem = site.build(git_repo, site_url="http://127.0.0.1:8000/")
     assert problem is None and built == git_repo / site.SITE_DIR
     server, thread, url, intake = serve(git_repo, tmp_path, built, None)
     try:
         home = httpx.get(url + "/")
         assert home.status_code == 200 and 'action="/api/signatures"' in home.text
+        assert "endpoint=[/] site=[http://127.0.0.1:8000/]" in home.text, "the form posts to this origin"
         assert httpx.get(url + "/api/health").json()["status"] == "ok"
         assert httpx.post(url + "/api/signatures", json={}).status_code == 422
     finally:

@@ -495,7 +495,8 @@ _DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envv
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--public-url", metavar="URL", envvar="CAMPAIGN_PUBLIC_URL",
-              help="Base address used in confirmation links (default: http://HOST:PORT).")
+              help="Base address used in confirmation links (default: intake.endpoint with the github forge, "
+                   "else http://HOST:PORT).")
 @_DB
 @_FORGE
 @_BASE
@@ -533,12 +534,18 @@ def serve_(ctx: click.Context, host: str, port: int, public_url: str | None, db:
     root = _root(ctx)
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     link_base = public_url or f"http://{shown}:{port}"
+    if not public_url and forge_name == "github":
+        from .models import Campaign
+
+        record = dataset.load_record(root, dataset.CAMPAIGN, Campaign)[0]
+        if record and record.model.intake.endpoint:
+            link_base = record.model.intake.endpoint.rstrip("/")
     every = flush_every if flush_every is not None else (10.0 if forge_name == "local" else 300.0)
     service = _intake(root, db, forge_name, base, mail_backend, outbox, link_base, every or None, burst, hourly)
     site_dir, problem = (None, "the site was not built (--no-site)")
     if site:
         click.echo("building the site with mkdocs ...", err=True)
-        site_dir, problem = site_.build(root)
+        site_dir, problem = site_.build(root, site_url=link_base + "/")
         if problem:
             click.echo(f"warning: {problem.splitlines()[0]}; serving the intake alone", err=True)
     _, key_from = fingerprint.load_key(root)
@@ -564,10 +571,13 @@ def intake_() -> None:
 @_DB
 @_FORGE
 @_BASE
+@click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="At most this many signatures in the commit (the rest wait for the next flush).")
 @click.pass_context
-def intake_flush(ctx: click.Context, db: Path | None, forge_name: str, base: str | None) -> None:
-    """Commit every confirmed signature as ONE commit on the intake branch; open or update its pull request."""
+def intake_flush(ctx: click.Context, db: Path | None, forge_name: str, base: str | None, batch_size: int) -> None:
+    """Commit confirmed signatures as ONE commit on the intake branch; open or update its pull request."""
     service = _intake(_root(ctx), db, forge_name, base)
+    service.settings.batch_size = batch_size
     try:
         from .intake.forge import ForgeError
 

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -167,7 +167,8 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
     api = FastAPI(title=f"{title}: signature intake", version="1", lifespan=lifespan,
                   description="Signatures from the campaign's form: double opt-in by email, then batched into a pull request.",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
-    origins = [*intake.campaign.intake.allowed_origins, *(allowed_origins or [])]
+    site = urlsplit(intake.campaign.site_url)
+    origins = [f"{site.scheme}://{site.netloc}", *intake.campaign.intake.allowed_origins, *(allowed_origins or [])]
     if origins:
         api.add_middleware(CORSMiddleware, allow_origins=[o.rstrip("/") for o in origins], allow_methods=["POST"],
                            allow_headers=["Content-Type"], max_age=600)
@@ -193,7 +194,13 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
             fields = await read_fields(request)
         except Malformed as exc:
             return answer(request, Answer(exc.status, {"error": exc.error, "message": exc.message}))
-        return answer(request, await run_in_threadpool(intake.submit, fields))
+        try:
+            result = await run_in_threadpool(intake.submit, fields)
+        except Exception as exc:  # noqa: BLE001 - log without the submitted text (it holds an address)
+            log.error("submission failed: %s", redact(f"{type(exc).__name__}: {exc}"))
+            result = Answer(500, {"error": "internal", "message": "the submission could not be recorded; "
+                                  "please try again later"})
+        return answer(request, result)
 
     @api.get("/confirm/{token}", response_class=HTMLResponse, tags=["confirmation"],
              summary="The confirmation page (shows a button; confirms nothing)",

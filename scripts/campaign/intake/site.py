@@ -7,6 +7,7 @@ the API alone.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,17 +16,26 @@ from pathlib import Path
 SITE_DIR = ".cache/intake/site"
 
 
-def build(root: Path, target: Path | None = None, timeout: float = 600) -> tuple[Path | None, str | None]:
-    """(site folder, None) after a successful build, or (None, why it failed)."""
+def build(root: Path, target: Path | None = None, site_url: str | None = None,
+          timeout: float = 600) -> tuple[Path | None, str | None]:
+    """(site folder, None) after a successful build, or (None, why it failed).
+
+    The form is built to post to this origin (CAMPAIGN_INTAKE_ENDPOINT=/, read by the site's
+    hooks) and, with `site_url`, the site's own links point at the local server.
+    """
     config = root / "mkdocs.yml"
     if not config.is_file():
         return None, "there is no mkdocs.yml in the repository yet"
     target = target or root / SITE_DIR
     staging = target.with_name(target.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
+    env = {**os.environ, "CAMPAIGN_INTAKE_ENDPOINT": "/"}
+    if site_url:
+        env["CAMPAIGN_SITE_URL"] = site_url
     try:
         done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--config-file", str(config),
-                               "--site-dir", str(staging)], cwd=root, capture_output=True, text=True, timeout=timeout)
+                               "--site-dir", str(staging)], cwd=root, capture_output=True, text=True, timeout=timeout,
+                              env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"mkdocs could not run: {exc}"
     if done.returncode != 0 or not (staging / "index.html").is_file():
