@@ -92,7 +92,10 @@ def test_sign_confirm_flush_validate_and_no_address_in_git(git_repo: Path, tmp_p
         assert flushed.exit_code == 0, flushed.output
         assert "1 signatures committed" in flushed.output
     assert proc.returncode in (0, -signal.SIGTERM), "SIGTERM shuts down cleanly (uvicorn re-raises the signal)"
-    assert "Application shutdown complete" in (git_repo.parent / f"serve-{port}.log").read_text()
+    served = (git_repo.parent / f"serve-{port}.log").read_text()
+    assert "Application shutdown complete" in served
+    assert '"POST /confirm/<token> HTTP/1.1" 200' in served, "the access log shows requests ..."
+    assert link.rsplit("/", 1)[1] not in served and address not in served, "... never a token or an address"
     assert git(git_repo, "status", "--porcelain") == "", "the user's checkout is untouched (store, key, outbox ignored)"
     assert git(git_repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
     (path,) = git(git_repo, "ls-tree", "-r", "--name-only", "intake/signatures", "data/signatories").split()

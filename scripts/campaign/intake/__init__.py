@@ -11,4 +11,16 @@
 Modules: `service` (the logic, no HTTP), `app` (FastAPI), `store` (SQLite), `forge` (local git
 and the `github` REST adapter in `github`), `limits` (rate and body limits), `fingerprint`
 (keyed email hash), `issue_form` (issue route), `site` (building the site for `campaign serve`).
+
+Running it for real (`campaign serve --help` for every option):
+
+- CAMPAIGN_FINGERPRINT_KEY: the fingerprint key (32+ characters, from a secret). Without it a
+  key is generated once in .cache/intake/fingerprint.key (git-ignored): fine for a local run.
+- --forge github with CAMPAIGN_GITHUB_TOKEN (fine-grained token or App installation token with
+  contents, pull-requests and issues write on intake.repository): its pull requests trigger CI.
+- --mail smtp with the SMTP_* variables of the dispatch mail backend; --public-url (or
+  intake.endpoint) is the address put in confirmation links; --db where the store lives (keep it
+  on a persistent volume; it holds addresses only until their confirmation mail is sent).
+- One process: the store and the rate limits are per process. Behind a reverse proxy on the same
+  host, uvicorn takes the client address from X-Forwarded-For (trusted from 127.0.0.1 only).
 """
