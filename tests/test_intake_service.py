@@ -262,3 +262,4 @@ def test_health_and_openapi(svc: Service) -> None:
     assert set(operation["requestBody"]["content"]) == {"application/json", "application/x-www-form-urlencoded"}
     assert {"202", "400", "409", "413", "415", "422", "429"} <= set(operation["responses"])
     assert svc.client.get("/").status_code == 200  # no site built: a page that says so
+    assert svc.client.get("/api/docs").status_code == 404  # no Swagger UI: it would load a CDN script

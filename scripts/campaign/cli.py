@@ -551,7 +551,7 @@ def serve_(ctx: click.Context, host: str, port: int, public_url: str | None, db:
     _, key_from = fingerprint.load_key(root)
     asgi = intake_app.create_app(service, allowed_origins=list(origins), site_dir=site_dir, site_problem=problem,
                                  mail_retry_every=mail_retry_every)
-    lines = [f"campaign serve: {link_base}/ (site{'' if site_dir else ' unavailable'}), API {link_base}/api/docs",
+    lines = [f"campaign serve: {link_base}/ (site{'' if site_dir else ' unavailable'}), API {link_base}/api/openapi.json",
              f"  confirmation mails: {mail_backend}" + (f" -> {service.settings.mail_options.get('outbox')}" if mail_backend == "file" else ""),
              f"  store: {service.store.path}",
              f"  fingerprint key: {key_from}" + ("" if key_from.startswith("$") else

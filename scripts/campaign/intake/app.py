@@ -4,7 +4,8 @@
     GET  /confirm/{token}      a page with a button (prefetching link scanners confirm nothing)
     POST /confirm/{token}      confirms
     GET  /api/health           liveness and queue sizes
-    GET  /api/openapi.json     the API description (/api/docs: browsable)
+    GET  /api/openapi.json     the API description (no Swagger UI page: it would load scripts from a CDN,
+                               and the site promises that nothing is fetched from third parties)
     GET  /...                  the built site, when `campaign serve` built one
 
 Errors are JSON, `{"error": code, "message": text, "errors": {field: [messages]}}`:
@@ -166,7 +167,7 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
 
     api = FastAPI(title=f"{title}: signature intake", version="1", lifespan=lifespan,
                   description="Signatures from the campaign's form: double opt-in by email, then batched into a pull request.",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     site = urlsplit(intake.campaign.site_url)
     origins = [f"{site.scheme}://{site.netloc}", *intake.campaign.intake.allowed_origins, *(allowed_origins or [])]
     if origins:

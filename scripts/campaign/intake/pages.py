@@ -82,5 +82,5 @@ def no_site(campaign: str, problem: str) -> str:
     return page(campaign, (
         f"<p>The site could not be built, so only the intake service is running.</p>"
         f"<pre>{escape(problem)}</pre>"
-        '<p>The API is described at <a href="/api/docs">/api/docs</a>; '
+        '<p>The API is described at <a href="/api/openapi.json">/api/openapi.json</a>; '
         "fix the site and restart <code>campaign serve</code>.</p>"))
