@@ -35,7 +35,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from . import countries, letter, phones, yamlio
+from . import countries, letter, missioncheck, phones, yamlio
 from .dataset import Dataset
 from .models import Action, Mission, Signature
 from .problems import CampaignError, Problem
@@ -248,6 +248,11 @@ class Site:
     # --- the data, grouped once -----------------------------------------------------------
 
     @cached_property
+    def findings(self) -> dict[str, list[missioncheck.Finding]]:
+        """What needs a person on each mission page, incl. contacts that failed in dispatch."""
+        return missioncheck.findings(self.ds)
+
+    @cached_property
     def missions(self) -> list[Mission]:
         """Every mission, by country name, then primary first, then city."""
         return sorted((r.model for r in self.ds.missions),
@@ -405,6 +410,9 @@ class Site:
             actions=self.actions_by_mission.get(mission.id, []),
             print_uri=self.prints[mission.id][0].uri,
             local_time=self.campaign.dispatch.send_time.strftime("%H:%M"),
+            findings=self.findings.get(mission.id, []),
+            correction=missioncheck.correction_url(self.campaign.intake.repository, mission,
+                                                   self.findings.get(mission.id, [])),
         )
 
     def _print(self, mission: Mission, chunk: Chunk, chunks: list[Chunk]) -> str:
