@@ -137,26 +137,37 @@ def body(template: str, campaign: Campaign, mission: Mission, sigs: Sequence[Sig
     return text + "\n".join(extra) + "\n" if extra else text + "\n"
 
 
-_ITEM = re.compile(r"^(\d+\.|-)\s+")
+_ITEM = re.compile(r"^(\d+\.|[-*])\s+")
+
+
+def blocks(text: str) -> list[tuple[str, list[list[str]]]]:
+    """The letter's blocks, split at blank lines: ("ol" | "ul", items as lists of stripped
+    lines) for blocks starting with `1.` or `-`, else ("p", [raw lines])."""
+    found: list[tuple[str, list[list[str]]]] = []
+    for block in re.split(r"\n\s*\n", text.strip("\n")):
+        lines = block.split("\n")
+        if not _ITEM.match(lines[0]):
+            found.append(("p", [lines]))
+            continue
+        items: list[list[str]] = []
+        for line in lines:
+            if _ITEM.match(line):
+                items.append([_ITEM.sub("", line).strip()])
+            elif items:
+                items[-1].append(line.strip())
+        found.append(("ol" if lines[0][0].isdigit() else "ul", items))
+    return found
 
 
 def to_html(text: str, lang: str = "en") -> str:
     """A plain-text letter as a small, fully escaped HTML document."""
     parts: list[str] = []
-    for block in re.split(r"\n\s*\n", text.strip("\n")):
-        lines = block.split("\n")
-        if _ITEM.match(lines[0]):
-            items: list[list[str]] = []
-            for line in lines:
-                if _ITEM.match(line):
-                    items.append([_ITEM.sub("", line)])
-                elif items:
-                    items[-1].append(line.strip())
-            tag = "ol" if lines[0][0].isdigit() else "ul"
-            rows = "".join(f"<li>{_html.escape(' '.join(i))}</li>" for i in items)
-            parts.append(f"<{tag}>{rows}</{tag}>")
+    for tag, rows in blocks(text):
+        if tag == "p":
+            parts.append("<p>" + "<br>\n".join(_html.escape(line.strip()) for line in rows[0]) + "</p>")
         else:
-            parts.append("<p>" + "<br>\n".join(_html.escape(line.strip()) for line in lines) + "</p>")
+            items = "".join(f"<li>{_html.escape(' '.join(i))}</li>" for i in rows)
+            parts.append(f"<{tag}>{items}</{tag}>")
     return (f'<!DOCTYPE html>\n<html lang="{_html.escape(lang, quote=True)}"><head><meta charset="utf-8"></head>'
             f"<body>\n" + "\n".join(parts) + "\n</body></html>\n")
 

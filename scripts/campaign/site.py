@@ -165,9 +165,6 @@ def github_new_file(repository: str, path: str, value: str, branch: str = DEFAUL
         {"filename": path, "value": value}, quote_via=quote)
 
 
-_ITEM = re.compile(r"^(\d+\.|[-*])\s+")
-
-
 def letter_html(text: str) -> Markup:
     """The rendered letter as HTML paragraphs and lists, every character escaped.
 
@@ -177,18 +174,11 @@ def letter_html(text: str) -> Markup:
     backslash breaks it.
     """
     parts: list[str] = []
-    for block in re.split(r"\n\s*\n", text.strip("\n")):
-        lines = block.split("\n")
-        if _ITEM.match(lines[0]):
-            items: list[list[str]] = []
-            for line in lines:
-                if _ITEM.match(line):
-                    items.append([_ITEM.sub("", line).strip()])
-                elif items:
-                    items[-1].append(line.strip())
-            tag = "ol" if lines[0][0].isdigit() else "ul"
-            parts.append(f"<{tag}>" + "".join(f"<li>{escape(' '.join(i))}</li>" for i in items) + f"</{tag}>")
+    for tag, block in letter.blocks(text):
+        if tag != "p":
+            parts.append(f"<{tag}>" + "".join(f"<li>{escape(' '.join(i))}</li>" for i in block) + f"</{tag}>")
             continue
+        lines = block[0]
         rows: list[list[str]] = [[]]
         for line in lines:
             rows[-1].append(line.strip().removesuffix("\\").strip())
