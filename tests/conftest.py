@@ -19,10 +19,8 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A campaign repository with the real campaign.yaml and letter, and a small mission list."""
-    root = tmp_path / "repo"
+def make_campaign(root: Path) -> Path:
+    """A campaign repository at `root`: the real campaign.yaml and letter, fixture missions."""
     (root / "data" / "signatories").mkdir(parents=True)
     (root / "data" / "actions").mkdir()
     shutil.copy(ROOT / "data" / "campaign.yaml", root / "data" / "campaign.yaml")
@@ -30,6 +28,12 @@ def repo(tmp_path: Path) -> Path:
     shutil.copy(FIXTURES / "missions.yaml", root / "data" / "missions.yaml")
     shutil.copy(ROOT / ".gitignore", root / ".gitignore")
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A campaign repository with the real campaign.yaml and letter, and a small mission list."""
+    return make_campaign(tmp_path / "repo")
 
 
 @pytest.fixture

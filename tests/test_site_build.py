@@ -31,9 +31,8 @@ from campaign import stats
 from campaign.dataset import load
 from campaign.models import Action, Signature
 from campaign.signatures import relative_path, to_yaml
+from conftest import ROOT, make_campaign
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures"
 KEY = b"test-fingerprint-key-0123456789abcdef"
 
 # Names the validator accepts that carry markup of every kind the site might interpret.
@@ -71,12 +70,7 @@ def fingerprint(email: str) -> str:
 
 def make_repo(base: Path) -> Path:
     """A campaign repository to build: real settings, letter and site; fixture missions."""
-    root = base / "repo"
-    (root / "data" / "signatories").mkdir(parents=True)
-    (root / "data" / "actions").mkdir()
-    shutil.copy(ROOT / "data" / "campaign.yaml", root / "data" / "campaign.yaml")
-    shutil.copytree(ROOT / "data" / "letter", root / "data" / "letter")
-    shutil.copy(FIXTURES / "missions.yaml", root / "data" / "missions.yaml")
+    root = make_campaign(base / "repo")
     shutil.copytree(ROOT / "docs", root / "docs")
     shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
     hooks = root / "scripts" / "campaign"
