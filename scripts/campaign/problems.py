@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class DataError(Exception):
@@ -44,3 +45,11 @@ def render(problems: list[Problem], fmt: str = "text") -> str:
     """All problems, sorted, one per line, in `text` or `github` format."""
     lines = [p.github() if fmt == "github" else p.text() for p in sorted(problems)]
     return "\n".join(lines)
+
+
+def read_input(path: Path, what: str = "the file", hint: str = "") -> bytes:
+    """The bytes of a file named on the command line; CampaignError `path:1:` if unreadable."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CampaignError([Problem(str(path), 1, f"cannot read {what} ({exc.strerror}){hint}")]) from None

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from . import yamlio
 from .dataset import SIGNATORIES, Dataset, describe_error
 from .models import Mission, Signature
-from .problems import CampaignError, Problem
+from .problems import CampaignError, DataError, Problem, read_input
 from .text import name_key
 
 SCHEMA_FROM_SHARD = "../../../schemas/signature.schema.json"
@@ -122,13 +122,9 @@ def read_csv(path: Path) -> Iterable[tuple[int, dict[str, str]]]:
     """(line, row) pairs of a UTF-8 CSV with a header row; CampaignError if unreadable."""
     shown = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CampaignError([Problem(shown, 1, f"cannot read the file ({exc.strerror})")]) from None
-    try:
-        text = yamlio.decode(raw, CSV_MAX_BYTES)
-    except Exception as exc:  # DataError carries the line
-        raise CampaignError([Problem(shown, getattr(exc, "line", 1), str(exc))]) from None
+        text = yamlio.decode(read_input(path), CSV_MAX_BYTES)
+    except DataError as exc:
+        raise CampaignError([Problem(shown, exc.line, exc.message)]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = {"name", "country", "publish", "letter"} - set(header)
