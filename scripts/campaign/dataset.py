@@ -128,7 +128,7 @@ def load_record(root: Path, rel: str, model: type[M], max_bytes: int = yamlio.MA
     obj, doc, problems = parse(rel, raw, model, max_bytes)
     if obj is None or doc is None:
         return None, problems
-    lines = {str(loc[0]): line for loc, line in doc.lines.items() if len(loc) == 1}
+    lines = doc.top_lines()
     return Record(rel, obj, lines), problems
 
 
@@ -167,7 +167,7 @@ def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem
             obj, doc, found = parse(rel, raw, model)
             problems += found
             if obj is not None and doc is not None:
-                lines = {str(loc[0]): line for loc, line in doc.lines.items() if len(loc) == 1}
+                lines = doc.top_lines()
                 records.append(Record(rel, obj, lines))
                 if cache:
                     cache.put(rel, Entry(key, sha, obj.model_dump(mode="json", exclude_defaults=True), lines))

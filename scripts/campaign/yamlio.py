@@ -46,6 +46,10 @@ class Document:
             loc = loc[:-1]
         return self.lines.get((), 1)
 
+    def top_lines(self) -> dict[str, int]:
+        """The line of each top-level key's value."""
+        return {str(loc[0]): line for loc, line in self.lines.items() if len(loc) == 1}
+
 
 def decode(raw: bytes, max_bytes: int = MAX_BYTES) -> str:
     """Check the size cap and decode strict UTF-8, raising DataError with a line number."""
