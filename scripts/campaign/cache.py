@@ -10,11 +10,12 @@ restored from elsewhere must not be able to run code.
 from __future__ import annotations
 
 import hashlib
-import os
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from . import countries, models, text, yamlio
@@ -23,10 +24,10 @@ FOLDER = ".cache/campaign"
 _CODE = (models, text, countries, yamlio)
 
 
-def code_version() -> str:
-    """A hash of the modules whose behaviour decides what a valid record is."""
+def code_version(*modules: ModuleType) -> str:
+    """A hash of the modules whose behaviour decides what a valid record is (and of `modules`)."""
     digest = hashlib.sha256()
-    for module in _CODE:
+    for module in (*_CODE, *modules):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
 

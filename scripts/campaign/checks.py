@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import countries, letter
-from .dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset
+from .dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset, Record
+from .models import Action, Signature
 from .problems import Problem
 from .text import name_key
 
@@ -47,39 +51,60 @@ def _missions(ds: Dataset) -> list[Problem]:
     return problems
 
 
-def _signatures(ds: Dataset) -> list[Problem]:
-    problems: list[Problem] = []
-    missions = ds.mission_by_id
-    by_name: dict[tuple[str, str], str] = {}
-    by_fingerprint: dict[str, str] = {}
-    for rec in ds.signatures:
-        s = rec.model
-        if s.mission is not None and ds.missions and s.mission not in missions:
-            problems.append(Problem(rec.path, rec.line("mission"), f"unknown mission {s.mission!r}; use an `id` from {MISSIONS}"))
-        key = (name_key(s.name), s.country)
-        if key in by_name:
-            problems.append(Problem(rec.path, rec.line("name"), f"duplicate signature: {by_name[key]} already has this name from {s.country}; remove this file"))
+@dataclass
+class Taken:
+    """Names (casefolded, per country) and fingerprints already signed, with the file of each."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+
+    def claim(self, rec: Record[Signature]) -> list[Problem]:
+        """Take `rec`'s name and fingerprint; a problem for each one another file took first."""
+        s, problems = rec.model, []
+        key = f"{s.country}:{name_key(s.name)}"
+        if key in self.names:
+            problems.append(Problem(rec.path, rec.line("name"), f"duplicate signature: {self.names[key]} already has this name from {s.country}; remove this file"))
         else:
-            by_name[key] = rec.path
+            self.names[key] = rec.path
         if s.fingerprint:
-            if s.fingerprint in by_fingerprint:
-                problems.append(Problem(rec.path, rec.line("fingerprint"), f"duplicate signature: {by_fingerprint[s.fingerprint]} was signed with the same email address; remove this file"))
+            if s.fingerprint in self.fingerprints:
+                problems.append(Problem(rec.path, rec.line("fingerprint"), f"duplicate signature: {self.fingerprints[s.fingerprint]} was signed with the same email address; remove this file"))
             else:
-                by_fingerprint[s.fingerprint] = rec.path
+                self.fingerprints[s.fingerprint] = rec.path
+        return problems
+
+
+def signature(rec: Record[Signature], missions: Collection[str], taken: Taken) -> list[Problem]:
+    """The cross-file problems of one signature: its mission exists, it is not a duplicate.
+
+    An empty `missions` (the directory did not load) skips the mission check.
+    """
+    problems = taken.claim(rec)
+    if rec.model.mission is not None and missions and rec.model.mission not in missions:
+        problems.insert(0, Problem(rec.path, rec.line("mission"), f"unknown mission {rec.model.mission!r}; use an `id` from {MISSIONS}"))
     return problems
+
+
+def action(rec: Record[Action], missions: Collection[str], root: Path) -> list[Problem]:
+    """The cross-file problems of one action: its mission and its photos exist."""
+    problems: list[Problem] = []
+    a = rec.model
+    if missions and a.mission not in missions:
+        problems.append(Problem(rec.path, rec.line("mission"), f"unknown mission {a.mission!r}; use an `id` from {MISSIONS}"))
+    for photo in a.photos:
+        if not (root / "docs" / photo).is_file():
+            problems.append(Problem(rec.path, rec.line("photos"), f"photo docs/{photo} does not exist; add it to the pull request or fix the path"))
+    return problems
+
+
+def _signatures(ds: Dataset) -> list[Problem]:
+    missions, taken = ds.mission_by_id, Taken()
+    return [p for rec in ds.signatures for p in signature(rec, missions, taken)]
 
 
 def _actions(ds: Dataset) -> list[Problem]:
-    problems: list[Problem] = []
     missions = ds.mission_by_id
-    for rec in ds.actions:
-        a = rec.model
-        if ds.missions and a.mission not in missions:
-            problems.append(Problem(rec.path, rec.line("mission"), f"unknown mission {a.mission!r}; use an `id` from {MISSIONS}"))
-        for photo in a.photos:
-            if not (ds.root / "docs" / photo).is_file():
-                problems.append(Problem(rec.path, rec.line("photos"), f"photo docs/{photo} does not exist; add it to the pull request or fix the path"))
-    return problems
+    return [p for rec in ds.actions for p in action(rec, missions, ds.root)]
 
 
 def _letters(ds: Dataset) -> list[Problem]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import checks, dataset, directory, pullrequest, schema, signatures
+from . import checks, dataset, directory, prcheck, pullrequest, schema, signatures
 from .problems import CampaignError, Problem, render
 
 
@@ -57,18 +57,22 @@ def main(ctx: click.Context, root: Path | None) -> None:
 def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
     """Check every file under data/ and the rules between them.
 
-    Prints one `path:line: message` per problem and exits 1 if there is any.
+    Prints one `path:line: message` per problem and exits 1 if there is any. With --base, a pull
+    request that only adds signature or action files is checked incrementally: its files
+    against a cached summary of the base tree, once that base has been validated here.
     """
     ctx.meta["format"] = fmt
     root = _root(ctx)
-    ds = dataset.load(root)
-    problems = checks.validate(ds)
     if base:
-        problems += pullrequest.check(root, base)
+        result = prcheck.check(root, base)
+        problems, summary = result.problems, result.summary
+    else:
+        ds = dataset.load(root)
+        problems = checks.validate(ds)
+        summary = f"ok: {len(ds.signatures)} signatures, {len(ds.missions)} missions, {len(ds.actions)} actions"
     if problems:
         raise CampaignError(problems)
-    click.echo(f"ok: {len(ds.signatures)} signatures, {len(ds.missions)} missions, {len(ds.actions)} actions",
-               err=fmt == "github")
+    click.echo(summary, err=fmt == "github")
 
 
 @main.command()
