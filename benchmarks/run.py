@@ -17,11 +17,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import synthetic  # noqa: E402
+from measure import child  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FLOOR = """
@@ -38,19 +38,12 @@ def measure(cmd: list[str], cwd: Path, runs: int, before: list[str] | None = Non
 
     `before` (a command) runs ahead of every run, untimed: e.g. deleting a cache.
     """
-    times, peaks = [], []
+    rows = []
     for _ in range(runs):
         if before:
             subprocess.run(before, cwd=cwd, check=True)
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        if os.waitstatus_to_exitcode(status) != 0:
-            err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
-            raise SystemExit(f"benchmark command failed: {' '.join(cmd)}\n{err}")
-        peaks.append(usage.ru_maxrss / 1024)
-    return {"seconds": statistics.median(times), "peak_mib": max(peaks)}
+        rows.append(child(cmd, cwd))
+    return {"seconds": statistics.median(r["seconds"] for r in rows), "peak_mib": max(r["peak_mib"] for r in rows)}
 
 
 def git(cwd: Path, *args: str) -> None:

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,21 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import synthetic  # noqa: E402
+from measure import child  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def mkdocs_build(root: Path, dest: Path) -> dict[str, float]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(dest)],
-                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        err = proc.stderr.read().decode(errors="replace")[-3000:] if proc.stderr else ""
-        raise SystemExit(f"mkdocs build failed in {root}:\n{err}")
-    return {"seconds": round(seconds, 2), "peak_mib": round(usage.ru_maxrss / 1024)}
+    row = child([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(dest)], root, env)
+    return {"seconds": round(row["seconds"], 2), "peak_mib": round(row["peak_mib"])}
 
 
 def measure(root: Path, dest: Path, runs: int) -> dict[str, dict[str, float]]:

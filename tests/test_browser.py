@@ -77,6 +77,8 @@ class Handler(SimpleHTTPRequestHandler):
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = make_repo(tmp_path_factory.mktemp("browser"))
     populate(root, synthetic=40)
+    missions = root / "data/missions.yaml"  # Lisbon freshly checked: the one mission not "needing checking"
+    missions.write_text(missions.read_text().replace("verified: '2018-09-27'", f"verified: '{dt.date.today()}'", 1))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler))
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     for dest, env in (("a", {}), ("b", {"CAMPAIGN_INTAKE_ENDPOINT": "/"})):
@@ -243,6 +245,15 @@ def test_instant_navigation_keeps_the_scripts_working(page, server: str) -> None
     page.fill("#campaign-missions-text", "")
     page.check("#campaign-missions-primary")
     assert page.locator("#campaign-missions tbody tr:visible").count() == 4
+    page.uncheck("#campaign-missions-primary")
+    page.check("#campaign-missions-check")
+    flagged = page.locator("#campaign-missions tbody tr[data-check=yes]")
+    assert flagged.count() == page.locator("#campaign-missions tbody tr:visible").count() == 4
+    assert not page.locator("#campaign-missions tbody tr:has-text('Lisbon')").is_visible()
+    flagged.first.locator("a.campaign-badge--warn").click()
+    page.locator("#needs-checking").wait_for()
+    page.go_back()
+    page.locator("#campaign-missions-text").wait_for()
     page.click("button[data-sort='4']")
     header = page.locator("th:has(button[data-sort='4'])")
     assert header.get_attribute("aria-sort") == "ascending"

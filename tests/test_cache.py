@@ -49,3 +49,27 @@ def test_a_foreign_or_broken_cache_is_ignored(repo: Path) -> None:
     cache.write_text("{not json")
     assert len(names(repo)) == 1
     assert json.loads(cache.read_text())["entries"].keys() == {"data/signatories/aa/one.yaml"}
+
+
+def test_parallel_parsing_gives_the_same_records_and_problems(repo: Path, monkeypatch) -> None:
+    for i in range(12):
+        write(repo, f"data/signatories/{i:02x}/good.yaml", GOOD.replace("Ana", f"Ana{chr(0x41 + i)}"))
+    write(repo, "data/signatories/aa/bad.yaml", GOOD.replace("'PT'", "'XX'"))
+    write(repo, "data/signatories/aa/broken.yaml", "name: [")
+    write(repo, "data/signatories/aa/latin1.yaml", GOOD.replace("Ana", "An\xe1").encode("latin-1"))
+    write(repo, "data/signatories/aa/notes.txt", "hello")
+
+    def load(jobs: str) -> tuple[dict[str, tuple], list[str]]:
+        monkeypatch.setenv("CAMPAIGN_JOBS", jobs)
+        ds = dataset.load(repo, use_cache=False)
+        return {r.path: (r.model, r.lines) for r in ds.signatures}, [p.text() for p in ds.problems]
+
+    serial = load("1")
+    spawned = []
+    real = dataset.multiprocessing.get_context
+    monkeypatch.setattr(dataset.multiprocessing, "get_context", lambda kind: spawned.append(kind) or real(kind))
+    monkeypatch.setattr(dataset, "PARALLEL_FROM", 4)
+    parallel = load("2")
+    assert spawned == ["spawn"]
+    assert parallel == serial
+    assert len(serial[0]) == 12 and len(serial[1]) == 4

@@ -276,6 +276,7 @@
     var text = box.querySelector("[data-filter-text]");
     var type = box.querySelector("[data-filter-type]");
     var primary = box.querySelector("[data-filter-primary]");
+    var check = box.querySelector("[data-filter-check]");
     var count = box.querySelector("[data-filter-count]");
     var keys = rows.map(function (row) { return fold(row.textContent); });
     function apply() {
@@ -284,13 +285,14 @@
       rows.forEach(function (row, i) {
         var ok = words.every(function (w) { return keys[i].indexOf(w) !== -1; }) &&
           (!type.value || row.getAttribute("data-type") === type.value) &&
-          (!primary.checked || row.getAttribute("data-primary") === "yes");
+          (!primary.checked || row.getAttribute("data-primary") === "yes") &&
+          (!check || !check.checked || row.getAttribute("data-check") === "yes");
         row.hidden = !ok;
         if (ok) shown++;
       });
       count.textContent = shown + " of " + rows.length + " missions shown";
     }
-    [text, type, primary].forEach(function (el) { el.addEventListener("input", apply); el.addEventListener("change", apply); });
+    [text, type, primary, check].filter(Boolean).forEach(function (el) { el.addEventListener("input", apply); el.addEventListener("change", apply); });
     apply();
   }
 

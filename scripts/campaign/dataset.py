@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+import multiprocessing
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -143,39 +145,108 @@ def data_files(root: Path, folder: str) -> Iterator[str]:
     yield from sorted(found)
 
 
+Parsed = tuple[str, str | None, dict[str, Any] | None, dict[str, int] | None, list[Problem]]
+"""One file parsed: its path, SHA-256, model dump (JSON mode) and key lines, and its problems.
+
+The dump is None when the file is invalid, or unchanged from the SHA-256 the caller knew."""
+
+PARALLEL_FROM = 4000
+"""Parse in worker processes when at least this many files changed (a fresh clone, a new cache)."""
+
+
+def parse_files(root: Path, kind: str, items: list[tuple[str, str | None]]) -> list[Parsed]:
+    """Read, hash and (unless the hash is the known one) parse and validate each (path, known sha)."""
+    model: type[BaseModel] = {"signatories": Signature, "actions": Action}[kind]
+    found: list[Parsed] = []
+    for rel, known in items:
+        raw = read(root, rel)
+        if isinstance(raw, Problem):
+            found.append((rel, None, None, None, [raw]))
+            continue
+        sha = hashlib.sha256(raw).hexdigest()
+        if sha == known:
+            found.append((rel, sha, None, None, []))
+            continue
+        obj, doc, problems = parse(rel, raw, model)
+        if obj is None or doc is None:
+            found.append((rel, sha, None, None, problems))
+        else:
+            found.append((rel, sha, obj.model_dump(mode="json", exclude_defaults=True), doc.top_lines(), problems))
+    return found
+
+
+def jobs() -> int:
+    """Worker processes for parsing: CAMPAIGN_JOBS, else the usable CPUs (1 means none)."""
+    try:
+        return max(1, int(os.environ.get("CAMPAIGN_JOBS", "")))
+    except ValueError:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _parse_all(root: Path, kind: str, items: list[tuple[str, str | None]]) -> Iterator[Parsed]:
+    """`parse_files` over all items: in `jobs()` fresh worker processes when there are many.
+
+    Workers are spawned, not forked (a fork of a threaded server could inherit a held lock);
+    when they cannot be started the files are parsed here.
+    """
+    workers = min(jobs(), len(items) // (PARALLEL_FROM // 2))
+    if workers >= 2:
+        size = max(500, len(items) // (workers * 8))
+        chunks = [(root, kind, items[i:i + size]) for i in range(0, len(items), size)]
+        try:
+            with multiprocessing.get_context("spawn").Pool(workers) as pool:
+                for part in pool.starmap(parse_files, chunks):
+                    yield from part
+            return
+        except OSError:
+            pass  # no processes here (a sandbox): parse in this one
+    yield from parse_files(root, kind, items)
+
+
 def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem], use_cache: bool) -> list[Record[M]]:
-    """Every record file below `folder`, each taken from the cache when unchanged."""
-    cache = RecordCache.open(root, folder.rsplit("/", 1)[-1]) if use_cache else None
+    """Every record file below `folder`, each taken from the cache when unchanged.
+
+    Every record is built the same way, from the JSON dump the cache stores, so a cached
+    record cannot differ from a freshly parsed one.
+    """
+    kind = folder.rsplit("/", 1)[-1]
+    cache = RecordCache.open(root, kind) if use_cache else None
     dates = [name for name, info in model.model_fields.items() if info.annotation is dt.date]
-    records: list[Record[M]] = []
+    paths: list[str] = []
+    entries: dict[str, Entry] = {}
+    stats: dict[str, StatKey] = {}
+    todo: list[tuple[str, str | None]] = []
     for rel in data_files(root, folder):
         if rel.rsplit("/", 1)[-1] in IGNORED:
             continue
         if not rel.endswith(".yaml"):
             problems.append(Problem(rel, 1, f"only .yaml files belong in {folder}/; rename or move this file"))
             continue
-        key = _stat(os.path.join(root, rel)) if cache else (0, 0, 0, 0)
-        entry = cache.by_stat(rel, key) if cache else None
-        if entry is None:
-            raw = read(root, rel)
-            if isinstance(raw, Problem):
-                problems.append(raw)
-                continue
-            sha = hashlib.sha256(raw).hexdigest()
-            entry = cache.by_content(rel, key, sha) if cache else None
-        if entry is None:
-            obj, doc, found = parse(rel, raw, model)
-            problems += found
-            if obj is not None and doc is not None:
-                lines = doc.top_lines()
-                records.append(Record(rel, obj, lines))
-                if cache:
-                    cache.put(rel, Entry(key, sha, obj.model_dump(mode="json", exclude_defaults=True), lines))
+        paths.append(rel)
+        stats[rel] = _stat(os.path.join(root, rel)) if cache else (0, 0, 0, 0)
+        entry = cache.by_stat(rel, stats[rel]) if cache else None
+        if entry is not None:
+            entries[rel] = entry
+        else:
+            known = cache.entries.get(rel) if cache else None
+            todo.append((rel, known.sha if known else None))
+    for rel, sha, data, lines, found in _parse_all(root, kind, todo):
+        problems += found
+        if sha is None or found:
             continue
-        data = {k: dt.date.fromisoformat(v) if k in dates else v for k, v in entry.data.items()}
-        records.append(Record(rel, model.model_construct(**data), entry.lines))
+        if data is not None and lines is not None:
+            entries[rel] = Entry(stats[rel], sha, data, lines)
+            if cache:
+                cache.put(rel, entries[rel])
+        elif cache and (entry := cache.by_content(rel, stats[rel], sha)):
+            entries[rel] = entry  # the same content under a new stat (a fresh checkout)
+    records = []
+    for rel in paths:
+        if rel in entries:
+            data = {k: dt.date.fromisoformat(v) if k in dates else v for k, v in entries[rel].data.items()}
+            records.append(Record(rel, model.model_construct(**data), entries[rel].lines))
     if cache:
-        cache.keep_only({r.path for r in records})
+        cache.keep_only(set(entries))
         cache.save()
     return records
 
@@ -209,6 +280,16 @@ def load(root: Path, use_cache: bool = True) -> Dataset:
     With `use_cache`, signature and action files that validated before and have not changed
     are taken from the record cache instead of being parsed again.
     """
+    collecting = gc.isenabled()
+    gc.disable()  # 100,000 records only grow the heap: cyclic collections would rescan it again and again
+    try:
+        return _load(root, use_cache)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(root: Path, use_cache: bool) -> Dataset:
     ds = Dataset(root=root)
     record, problems = load_record(root, CAMPAIGN, Campaign)
     ds.campaign = record.model if record else None
