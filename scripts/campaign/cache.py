@@ -3,8 +3,9 @@
 Entries are keyed by path and checked first by the file's stat (size, mtime, ctime, inode: no
 read needed), then by the SHA-256 of its bytes (survives a fresh checkout, where every mtime
 changes). Only files that validated cleanly are cached. The whole cache is dropped when the
-code that parses and validates changes. It lives in `.cache/campaign/` (git-ignored) as JSON, never pickle: a cache file
-restored from elsewhere must not be able to run code.
+code that parses and validates changes, or a library it relies on is upgraded. It lives in
+`.cache/campaign/` (git-ignored) as JSON, never pickle: a cache file restored from elsewhere
+must not be able to run code.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
+from importlib import metadata
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +24,7 @@ from . import countries, models, text, yamlio
 
 FOLDER = ".cache/campaign"
 _CODE = (models, text, countries, yamlio)
+_PACKAGES = ("pydantic", "pydantic-core", "pycountry", "email-validator", "PyYAML", "tzdata")
 
 
 def code_version(*modules: ModuleType) -> str:
@@ -29,6 +32,8 @@ def code_version(*modules: ModuleType) -> str:
     digest = hashlib.sha256()
     for module in (*_CODE, *modules):
         digest.update(Path(module.__file__ or "").read_bytes())
+    for package in _PACKAGES:  # their data and rules decide too (a new country, a stricter check)
+        digest.update(f"{package}={metadata.version(package)};".encode())
     return digest.hexdigest()
 
 
