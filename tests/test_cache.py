@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import sys
 import os
 from pathlib import Path
 
@@ -73,3 +75,20 @@ def test_parallel_parsing_gives_the_same_records_and_problems(repo: Path, monkey
     assert spawned == ["spawn"]
     assert parallel == serial
     assert len(serial[0]) == 12 and len(serial[1]) == 4
+
+
+def test_workers_that_die_leave_the_parsing_to_this_process(repo: Path, monkeypatch) -> None:
+    for i in range(6):
+        write(repo, f"data/signatories/{i:02x}/good.yaml", GOOD.replace("Ana", f"Ana{chr(0x41 + i)}"))
+    write(repo, "data/signatories/aa/bad.yaml", GOOD.replace("'PT'", "'XX'"))
+    monkeypatch.setenv("CAMPAIGN_JOBS", "1")
+    serial = dataset.load(repo, use_cache=False)
+    monkeypatch.setenv("CAMPAIGN_JOBS", "2")
+    monkeypatch.setattr(dataset, "PARALLEL_FROM", 4)
+    multiprocessing.set_executable("/bin/false")  # every worker exits at once
+    try:
+        parallel = dataset.load(repo, use_cache=False)
+    finally:
+        multiprocessing.set_executable(sys.executable)
+    assert [(r.path, r.model) for r in parallel.signatures] == [(r.path, r.model) for r in serial.signatures]
+    assert parallel.problems == serial.problems and len(serial.signatures) == 6

@@ -143,3 +143,35 @@ def test_summary_is_per_base(base: Path) -> None:
     code, out = pr_check(base)  # a new base: validated in full, and the duplicate is found
     assert code == 1 and "duplicate signature" in out, out
     assert len(list((base / ".cache/campaign").glob("pr-base-*.json"))) == 1
+
+
+def test_ignored_files_under_data_mean_a_full_validation(base: Path) -> None:
+    warm(base)
+    # `build/` is in .gitignore: validated from the work tree, but in no diff
+    write(base, "data/signatories/build/dup.yaml", GOOD.replace("Ana", "Rui"))
+    write(base, "data/signatories/cc/new.yaml", GOOD.replace("Ana", "Eva"))
+    code, out = pr_check(base)
+    assert code == 1 and "duplicate signature" in out, out
+
+
+def test_no_summary_of_a_work_tree_that_is_not_the_base(base: Path) -> None:
+    write(base, "data/signatories/build/extra.yaml", GOOD.replace("Ana", "Extra"))
+    write(base, "data/signatories/cc/new.yaml", GOOD.replace("Ana", "Eva"))
+    assert pr_check(base)[0] == 0
+    assert not list((base / ".cache/campaign").glob("pr-base-*.json"))
+
+
+@pytest.mark.parametrize("target", ["jose.yaml", "/etc"])
+def test_symbolic_links_are_not_signatures(base: Path, target: str) -> None:
+    (base / "data/signatories/cc").mkdir()
+    (base / "data/signatories/cc/link.yaml").symlink_to(base / "data/signatories/aa" / target)
+    code, out = pr_check(base)
+    assert code == 1
+    assert "data/signatories/cc/link.yaml:1: this pull request adds this file: needs a maintainer; only plain files" in out
+    assert "data/signatories/cc/link.yaml:1: a symbolic link" in run(base, "validate").output
+
+
+def test_linked_folders_are_reported_not_skipped(base: Path) -> None:
+    (base / "data/signatories/cc").symlink_to(base / "data/signatories/aa")
+    result = run(base, "validate")
+    assert result.exit_code == 1 and "data/signatories/cc:1: a symbolic link" in result.output, result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -216,3 +217,24 @@ def assert_pr_error(root: Path, path: str, text: str) -> None:
     result = run(root, "validate", "--base", "main")
     assert result.exit_code == 1
     assert f"{path}:1: this pull request {text}" in result.output, result.output
+
+
+def test_a_fifo_is_reported_not_read(repo: Path) -> None:
+    os.mkfifo(repo / "data/signatories/pipe.yaml")  # reading it would wait for ever
+    assert_error(repo, "data/signatories/pipe.yaml", 1, "not a plain file")
+
+
+def test_a_file_name_that_is_not_utf8(repo: Path) -> None:
+    write(repo, "data/signatories/aa/ok.yaml", GOOD)
+    (repo / "data/signatories/aa").joinpath(os.fsdecode(b"bad-\xff.yaml")).write_text(GOOD.replace("Ana", "Rui"))
+    assert_error(repo, "data/signatories/aa/bad-\ufffd.yaml", 1, "file name is not valid UTF-8")
+    assert_error(repo, "data/signatories/aa/bad-\ufffd.yaml", 1, "rename it")
+
+
+def test_a_photo_that_links_outside_docs(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.jpg").write_bytes(b"\xff\xd8")
+    (repo / "docs/assets/actions").mkdir(parents=True)
+    (repo / "docs/assets/actions/x.jpg").symlink_to(tmp_path / "secret.jpg")
+    write(repo, "data/actions/x.yaml", "type: 'call'\nmission: 'pt-lisbon'\ndate: '2026-12-10'\nby: 'Ana'\n"
+          "description: 'Called.'\nphotos:\n  - 'assets/actions/x.jpg'\n")
+    assert_error(repo, "data/actions/x.yaml", 7, "docs/assets/actions/x.jpg does not exist")

@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
-from importlib import metadata
+import unicodedata
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,7 +26,7 @@ from . import countries, models, text, yamlio
 
 FOLDER = ".cache/campaign"
 _CODE = (models, text, countries, yamlio)
-_PACKAGES = ("pydantic", "pydantic-core", "pycountry", "email-validator", "PyYAML", "tzdata")
+_PACKAGES = ("pydantic", "pydantic-core", "pycountry", "email-validator", "PyYAML", "tzdata", "Jinja2")
 
 
 def code_version(*modules: ModuleType) -> str:
@@ -34,6 +36,7 @@ def code_version(*modules: ModuleType) -> str:
         digest.update(Path(module.__file__ or "").read_bytes())
     for package in _PACKAGES:  # their data and rules decide too (a new country, a stricter check)
         digest.update(f"{package}={metadata.version(package)};".encode())
+    digest.update(f"python={sys.version_info[:2]};unicode={unicodedata.unidata_version}".encode())  # NFKC, categories
     return digest.hexdigest()
 
 
@@ -103,15 +106,25 @@ class RecordCache:
 
     def save(self) -> None:
         """Write atomically; a cache that cannot be written is simply not kept."""
-        if not self.dirty:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
+        if self.dirty:
             entries = {rel: [e.stat, e.sha, e.data, e.lines] for rel, e in self.entries.items()}
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                # dumps, not dump: only dumps uses the C encoder
-                fh.write(json.dumps({"version": self.version, "entries": entries}, ensure_ascii=False, separators=(",", ":")))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass
+            write_json(self.path, {"version": self.version, "entries": entries})
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write `data` as compact JSON atomically (a temporary file, then a rename); on any error
+    nothing is written, as a cache that cannot be kept is simply rebuilt next time."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            # dumps, not dump: only dumps uses the C encoder
+            fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        os.replace(tmp, path)
+        tmp = None
+    except (OSError, ValueError):  # ValueError: a name that is not valid UTF-8
+        pass
+    finally:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)

@@ -91,9 +91,11 @@ def action(rec: Record[Action], missions: Collection[str], root: Path) -> list[P
     a = rec.model
     if missions and a.mission not in missions:
         problems.append(Problem(rec.path, rec.line("mission"), f"unknown mission {a.mission!r}; use an `id` from {MISSIONS}"))
+    docs = (root / "docs").resolve()
     for photo in a.photos:
-        if not (root / "docs" / photo).is_file():
-            problems.append(Problem(rec.path, rec.line("photos"), f"photo docs/{photo} does not exist; add it to the pull request or fix the path"))
+        path = docs / photo  # a plain file inside docs/, not a link to one elsewhere
+        if not (path.is_file() and path.resolve() == path):
+            problems.append(Problem(rec.path, rec.line("photos"), f"photo docs/{photo} does not exist as a plain file; add it to the pull request or fix the path"))
     return problems
 
 

@@ -7,8 +7,12 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import stat
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -142,6 +146,8 @@ def data_files(root: Path, folder: str) -> Iterator[str]:
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         rel = dirpath[prefix:].replace(os.sep, "/")
         found += [f"{rel}/{name}" for name in filenames]
+        # os.walk does not follow links to folders: list them, so they are reported, not skipped
+        found += [f"{rel}/{name}" for name in dirnames if os.path.islink(os.path.join(dirpath, name))]
     yield from sorted(found)
 
 
@@ -152,6 +158,8 @@ The dump is None when the file is invalid, or unchanged from the SHA-256 the cal
 
 PARALLEL_FROM = 4000
 """Parse in worker processes when at least this many files changed (a fresh clone, a new cache)."""
+MAX_JOBS = 8
+"""At most this many workers (about 50 MiB each): more cores bring little more."""
 
 
 def parse_files(root: Path, kind: str, items: list[tuple[str, str | None]]) -> list[Parsed]:
@@ -183,24 +191,23 @@ def jobs() -> int:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _parse_all(root: Path, kind: str, items: list[tuple[str, str | None]]) -> Iterator[Parsed]:
+def _parse_all(root: Path, kind: str, items: list[tuple[str, str | None]]) -> list[Parsed]:
     """`parse_files` over all items: in `jobs()` fresh worker processes when there are many.
 
     Workers are spawned, not forked (a fork of a threaded server could inherit a held lock);
-    when they cannot be started the files are parsed here.
+    when they cannot be started, or one dies, the files are parsed here.
     """
-    workers = min(jobs(), len(items) // (PARALLEL_FROM // 2))
+    workers = min(jobs(), MAX_JOBS, len(items) // (PARALLEL_FROM // 2))
     if workers >= 2:
         size = max(500, len(items) // (workers * 8))
-        chunks = [(root, kind, items[i:i + size]) for i in range(0, len(items), size)]
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
         try:
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                for part in pool.starmap(parse_files, chunks):
-                    yield from part
-            return
-        except OSError:
-            pass  # no processes here (a sandbox): parse in this one
-    yield from parse_files(root, kind, items)
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                parts = list(pool.map(parse_files, repeat(root), repeat(kind), chunks))
+            return [parsed for part in parts for parsed in part]
+        except (BrokenProcessPool, OSError, RuntimeError):
+            pass  # no processes here (a sandbox), or a worker died: parse in this one
+    return parse_files(root, kind, items)
 
 
 def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem], use_cache: bool) -> list[Record[M]]:
@@ -219,11 +226,12 @@ def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem
     for rel in data_files(root, folder):
         if rel.rsplit("/", 1)[-1] in IGNORED:
             continue
-        if not rel.endswith(".yaml"):
-            problems.append(Problem(rel, 1, f"only .yaml files belong in {folder}/; rename or move this file"))
+        problem = _unfit(root, rel, folder)
+        if isinstance(problem, Problem):
+            problems.append(problem)
             continue
         paths.append(rel)
-        stats[rel] = _stat(os.path.join(root, rel)) if cache else (0, 0, 0, 0)
+        stats[rel] = problem
         entry = cache.by_stat(rel, stats[rel]) if cache else None
         if entry is not None:
             entries[rel] = entry
@@ -251,11 +259,24 @@ def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem
     return records
 
 
-def _stat(path: str) -> StatKey:
+def _unfit(root: Path, rel: str, folder: str) -> Problem | StatKey:
+    """Why `rel` cannot be a record file, or its stat key when it can be."""
     try:
-        return stat_key(os.stat(path))
-    except OSError:
-        return (0, 0, 0, 0)
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return Problem(shown, 1, "the file name is not valid UTF-8; rename it")
+    try:
+        st = os.lstat(os.path.join(root, rel))
+    except OSError as exc:
+        return Problem(rel, 1, f"cannot read the file ({exc.strerror}); check it exists and is readable")
+    if stat.S_ISLNK(st.st_mode):
+        return Problem(rel, 1, "a symbolic link; data files must be plain files: replace the link with the file")
+    if not stat.S_ISREG(st.st_mode):
+        return Problem(rel, 1, "not a plain file; data files must be plain files")
+    if not rel.endswith(".yaml"):
+        return Problem(rel, 1, f"only .yaml files belong in {folder}/; rename or move this file")
+    return stat_key(st)
 
 
 def load_missions(root: Path) -> tuple[list[Record[Mission]], list[Problem]]:

@@ -16,18 +16,23 @@ diff, so this check assumes none under `data/` (a fresh checkout has none).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import checks, dataset, letter
-from .cache import FOLDER, code_version
+from .cache import FOLDER, code_version, write_json
 from .models import Action, Signature
 from .problems import Problem
-from .pullrequest import Change, allowed, changes, merge_base, rules, tree
+from .pullrequest import Change, allowed, changes, ignored, merge_base, rules, tracked, tree
 
 PREFIX = "pr-base-"
+RECORDS = (dataset.SIGNATORIES, dataset.ACTIONS)
+FOLDERS = ("data", "docs/assets/actions")
+"""Where a file changes what validation finds."""
+
+
+def _files(root: Path) -> set[str]:
+    return {rel for folder in RECORDS for rel in dataset.data_files(root, folder)}
 
 
 @dataclass
@@ -71,15 +76,11 @@ def _write(path: Path, summary: Summary) -> None:
     data = {"ok": summary.ok, "missions": summary.missions, "names": summary.taken.names,
             "fingerprints": summary.taken.fingerprints, "signatures": summary.signatures, "actions": summary.actions}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         for old in path.parent.glob(f"{PREFIX}*.json"):
             old.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-        os.replace(tmp, path)
     except OSError:
         pass
+    write_json(path, data)
 
 
 def check(root: Path, base: str) -> Result:
@@ -87,28 +88,30 @@ def check(root: Path, base: str) -> Result:
     commit = merge_base(root, base)
     found = changes(root, commit)
     key = f"{tree(root, commit)}-{code_version(checks, dataset, letter)[:16]}"
-    incremental = bool(found) and all(allowed(c) for c in found)
+    # Ignored files are validated but in no diff: with any, the work tree is not base + additions.
+    incremental = bool(found) and all(allowed(c) for c in found) and not ignored(root, *FOLDERS)
     summary = _read(_cache_path(root, key)) if incremental else None
     if summary is None or not summary.ok:
         # An added photo may be what a base action lacked: then the base alone is not known.
         summarise = incremental and summary is None and not any(c.path.startswith("docs/") for c in found)
-        return _full(root, found, key if summarise else None)
+        return _full(root, found, (commit, key) if summarise else None)
     problems = _added(root, found, summary)
     n = len(found)
     return Result(problems, f"ok: {n} added file{'' if n == 1 else 's'} checked against {summary.signatures} signatures, "
                             f"{len(summary.missions)} missions and {summary.actions} actions already validated")
 
 
-def _full(root: Path, found: list[Change], key: str | None) -> Result:
-    """Validate the whole tree; with `key`, summarise its base (the tree without the added files)."""
+def _full(root: Path, found: list[Change], base_key: tuple[str, str] | None) -> Result:
+    """Validate the whole tree; with (base commit, key), summarise the base: the tree without
+    the added files, when its record files are exactly those of the base commit."""
     ds = dataset.load(root)
     problems = checks.validate(ds) + rules(found)
-    if key:
-        added = {c.path for c in found}
+    added = {c.path for c in found}
+    if base_key and tracked(root, base_key[0], *RECORDS) == _files(root) - added:
         base = replace(ds, signatures=[r for r in ds.signatures if r.path not in added],
                        actions=[r for r in ds.actions if r.path not in added],
                        problems=[p for p in ds.problems if p.path not in added])
-        _write(_cache_path(root, key), Summary.of(base))
+        _write(_cache_path(root, base_key[1]), Summary.of(base))
     return Result(problems, f"ok: {len(ds.signatures)} signatures, {len(ds.missions)} missions, {len(ds.actions)} actions")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ _VERBS = {"A": "adds", "M": "modifies", "D": "deletes", "T": "changes the type o
 class Change:
     status: str
     path: str
+    mode: str = "100644"
+    """Git's file mode: 100644 a plain file, 100755 executable, 120000 a symbolic link, 160000 a submodule."""
 
 
 def _git(root: Path, *args: str) -> str:
@@ -51,16 +54,42 @@ def tree(root: Path, commit: str) -> str:
 
 def changes(root: Path, base: str) -> list[Change]:
     """Files changed since the merge base with `base`, in the work tree (untracked included)."""
-    fields = _git(root, "diff", "--name-status", "--no-renames", "-z", merge_base(root, base)).split("\0")
-    found = [Change(fields[i], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
+    fields = _git(root, "diff", "--raw", "--no-renames", "-z", merge_base(root, base)).split("\0")
+    found = []
+    for i in range(0, len(fields) - 1, 2):  # ":old-mode new-mode old-id new-id status", path
+        _, mode, _, _, status = fields[i].split(" ")
+        found.append(Change(status, fields[i + 1], mode))
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
-    found += [Change("A", path) for path in untracked if path]
+    found += [Change("A", path, _mode(root / path)) for path in untracked if path]
     return sorted(found, key=lambda c: c.path)
 
 
+def ignored(root: Path, *folders: str) -> list[str]:
+    """Git-ignored files below `folders`: in the work tree, so validated, but never in a diff."""
+    return [p for p in _git(root, "ls-files", "--others", "--ignored", "--exclude-standard", "-z", "--", *folders).split("\0") if p]
+
+
+def tracked(root: Path, commit: str, *folders: str) -> set[str]:
+    """Every file below `folders` in `commit`."""
+    return {p for p in _git(root, "ls-tree", "-r", "--name-only", "-z", commit, "--", *folders).split("\0") if p}
+
+
+def _mode(path: Path) -> str:
+    try:
+        st = path.lstat()
+    except OSError:
+        return "0"
+    if stat.S_ISLNK(st.st_mode):
+        return "120000"
+    if not stat.S_ISREG(st.st_mode):
+        return "0"
+    return "100755" if st.st_mode & 0o111 else "100644"
+
+
 def allowed(change: Change) -> bool:
-    """Whether a signature pull request may make this change without a maintainer."""
-    return change.status == "A" and any(p.match(change.path) for p in ALLOWED_ADDITIONS)
+    """Whether a signature pull request may make this change without a maintainer: add a plain file
+    (no link, no submodule, nothing executable) where signatures, actions or their photos belong."""
+    return change.status == "A" and change.mode == "100644" and any(p.match(change.path) for p in ALLOWED_ADDITIONS)
 
 
 def check(root: Path, base: str) -> list[Problem]:
@@ -75,7 +104,9 @@ def rules(found: list[Change]) -> list[Problem]:
         if allowed(change):
             continue
         verb = _VERBS.get(change.status[:1], "changes")
-        if change.path.startswith("data/signatories/") and change.status != "A":
+        if change.status == "A" and change.mode != "100644":
+            hint = "only plain files may be added, not a symbolic link, a submodule or an executable; add the file itself"
+        elif change.path.startswith("data/signatories/") and change.status != "A":
             hint = "existing signatures are changed only by a maintainer; open a separate pull request or ask one"
         else:
             hint = "a signature pull request may only add files under data/signatories/ or data/actions/ (and action photos under docs/assets/actions/)"
