@@ -17,6 +17,7 @@ import sys
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +30,7 @@ _CODE = (models, text, countries, yamlio)
 _PACKAGES = ("pydantic", "pydantic-core", "pycountry", "email-validator", "PyYAML", "tzdata", "Jinja2")
 
 
+@lru_cache(maxsize=None)  # asked for each kind of record and by the PR check: compute once
 def code_version(*modules: ModuleType) -> str:
     """A hash of the modules whose behaviour decides what a valid record is (and of `modules`)."""
     digest = hashlib.sha256()

@@ -69,7 +69,7 @@ def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
     else:
         ds = dataset.load(root)
         problems = checks.validate(ds)
-        summary = f"ok: {len(ds.signatures)} signatures, {len(ds.missions)} missions, {len(ds.actions)} actions"
+        summary = ds.summary()
     if problems:
         raise CampaignError(problems)
     click.echo(summary, err=fmt == "github")

@@ -62,6 +62,10 @@ class Dataset:
     def mission_by_id(self) -> dict[str, Mission]:
         return {r.model.id: r.model for r in self.missions}
 
+    def summary(self) -> str:
+        """What was loaded, as `validate` reports it."""
+        return f"ok: {len(self.signatures)} signatures, {len(self.missions)} missions, {len(self.actions)} actions"
+
     def require_valid(self) -> Dataset:
         """Raise CampaignError when any problem was found."""
         if self.problems:
@@ -123,7 +127,11 @@ def read(root: Path, rel: str) -> bytes | Problem:
         with open(os.path.join(root, rel), "rb") as fh:
             return fh.read()
     except OSError as exc:
-        return Problem(rel, 1, f"cannot read the file ({exc.strerror}); check it exists and is readable")
+        return _unreadable(rel, exc)
+
+
+def _unreadable(rel: str, exc: OSError) -> Problem:
+    return Problem(rel, 1, f"cannot read the file ({exc.strerror}); check it exists and is readable")
 
 
 def load_record(root: Path, rel: str, model: type[M], max_bytes: int = yamlio.MAX_BYTES) -> tuple[Record[M] | None, list[Problem]]:
@@ -162,9 +170,8 @@ MAX_JOBS = 8
 """At most this many workers (about 50 MiB each): more cores bring little more."""
 
 
-def parse_files(root: Path, kind: str, items: list[tuple[str, str | None]]) -> list[Parsed]:
+def parse_files(root: Path, model: type[BaseModel], items: list[tuple[str, str | None]]) -> list[Parsed]:
     """Read, hash and (unless the hash is the known one) parse and validate each (path, known sha)."""
-    model: type[BaseModel] = {"signatories": Signature, "actions": Action}[kind]
     found: list[Parsed] = []
     for rel, known in items:
         raw = read(root, rel)
@@ -191,7 +198,7 @@ def jobs() -> int:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _parse_all(root: Path, kind: str, items: list[tuple[str, str | None]]) -> list[Parsed]:
+def _parse_all(root: Path, model: type[BaseModel], items: list[tuple[str, str | None]]) -> list[Parsed]:
     """`parse_files` over all items: in `jobs()` fresh worker processes when there are many.
 
     Workers are spawned, not forked (a fork of a threaded server could inherit a held lock);
@@ -203,11 +210,11 @@ def _parse_all(root: Path, kind: str, items: list[tuple[str, str | None]]) -> li
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                parts = list(pool.map(parse_files, repeat(root), repeat(kind), chunks))
+                parts = list(pool.map(parse_files, repeat(root), repeat(model), chunks))
             return [parsed for part in parts for parsed in part]
         except (BrokenProcessPool, OSError, RuntimeError):
             pass  # no processes here (a sandbox), or a worker died: parse in this one
-    return parse_files(root, kind, items)
+    return parse_files(root, model, items)
 
 
 def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem], use_cache: bool) -> list[Record[M]]:
@@ -216,8 +223,7 @@ def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem
     Every record is built the same way, from the JSON dump the cache stores, so a cached
     record cannot differ from a freshly parsed one.
     """
-    kind = folder.rsplit("/", 1)[-1]
-    cache = RecordCache.open(root, kind) if use_cache else None
+    cache = RecordCache.open(root, folder.rsplit("/", 1)[-1]) if use_cache else None
     dates = [name for name, info in model.model_fields.items() if info.annotation is dt.date]
     paths: list[str] = []
     entries: dict[str, Entry] = {}
@@ -226,19 +232,19 @@ def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem
     for rel in data_files(root, folder):
         if rel.rsplit("/", 1)[-1] in IGNORED:
             continue
-        problem = _unfit(root, rel, folder)
-        if isinstance(problem, Problem):
-            problems.append(problem)
+        fit = _fit(root, rel, folder)
+        if isinstance(fit, Problem):
+            problems.append(fit)
             continue
         paths.append(rel)
-        stats[rel] = problem
+        stats[rel] = fit
         entry = cache.by_stat(rel, stats[rel]) if cache else None
         if entry is not None:
             entries[rel] = entry
         else:
             known = cache.entries.get(rel) if cache else None
             todo.append((rel, known.sha if known else None))
-    for rel, sha, data, lines, found in _parse_all(root, kind, todo):
+    for rel, sha, data, lines, found in _parse_all(root, model, todo):
         problems += found
         if sha is None or found:
             continue
@@ -259,8 +265,8 @@ def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem
     return records
 
 
-def _unfit(root: Path, rel: str, folder: str) -> Problem | StatKey:
-    """Why `rel` cannot be a record file, or its stat key when it can be."""
+def _fit(root: Path, rel: str, folder: str) -> StatKey | Problem:
+    """The stat key of `rel` when it can be a record file, else why it cannot."""
     try:
         rel.encode("utf-8")
     except UnicodeEncodeError:
@@ -269,7 +275,7 @@ def _unfit(root: Path, rel: str, folder: str) -> Problem | StatKey:
     try:
         st = os.lstat(os.path.join(root, rel))
     except OSError as exc:
-        return Problem(rel, 1, f"cannot read the file ({exc.strerror}); check it exists and is readable")
+        return _unreadable(rel, exc)
     if stat.S_ISLNK(st.st_mode):
         return Problem(rel, 1, "a symbolic link; data files must be plain files: replace the link with the file")
     if not stat.S_ISREG(st.st_mode):

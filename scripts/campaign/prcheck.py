@@ -112,7 +112,7 @@ def _full(root: Path, found: list[Change], base_key: tuple[str, str] | None) -> 
                        actions=[r for r in ds.actions if r.path not in added],
                        problems=[p for p in ds.problems if p.path not in added])
         _write(_cache_path(root, base_key[1]), Summary.of(base))
-    return Result(problems, f"ok: {len(ds.signatures)} signatures, {len(ds.missions)} missions, {len(ds.actions)} actions")
+    return Result(problems, ds.summary())
 
 
 def _added(root: Path, found: list[Change], summary: Summary) -> list[Problem]:
