@@ -95,8 +95,8 @@ class Server:
 
 def prepare(base: Path, count: int) -> Path:
     """A campaign repository with `count` signatures spread over the fixture's missions."""
-    from campaign import signatures
-    from campaign.models import Signature
+    from campaign.data import signatures
+    from campaign.data.models import Signature
     from synthetic import names
 
     root = base / "repo"
@@ -116,10 +116,10 @@ def prepare(base: Path, count: int) -> Path:
 
 def messages(root: Path) -> list:  # type: ignore[type-arg]
     """The letters dispatch would send, composed the same way."""
-    from campaign import dataset
-    from campaign.dispatch import Dispatcher, Settings
-    from campaign.ledger import Ledger
-    from campaign.planning import parse_now, plan
+    from campaign.data import dataset
+    from campaign.dispatch.planning import parse_now, plan
+    from campaign.dispatch.runner import Dispatcher, Settings
+    from campaign.records.ledger import Ledger
 
     ds = dataset.load(root)
     runner = Dispatcher(ds, None, Ledger(root / "scratch.jsonl"), Settings(now=parse_now(NOW), force=True))
@@ -143,11 +143,11 @@ def run_cli(root: Path, server: Server) -> float:
 
 
 def run_library(root: Path, server: Server, ledger_dir: Path | None = None) -> float:
-    from campaign import dataset
-    from campaign.dispatch import Dispatcher, Settings
-    from campaign.ledger import Ledger
+    from campaign.data import dataset
+    from campaign.dispatch.planning import parse_now
+    from campaign.dispatch.runner import Dispatcher, Settings
     from campaign.mail import get_backend
-    from campaign.planning import parse_now
+    from campaign.records.ledger import Ledger
 
     ds = dataset.load(root)
     assert ds.campaign is not None

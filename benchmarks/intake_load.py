@@ -65,7 +65,7 @@ def people(n: int, countries: list[str]) -> list[dict[str, object]]:
 
 
 def usable_countries(root: Path) -> list[str]:
-    from campaign import dataset, signatures
+    from campaign.data import dataset, signatures
 
     ds = dataset.load(root)
     return [c for c in COUNTRIES if signatures.mission_for(ds, c)]
@@ -100,8 +100,8 @@ def peak_rss_mib(pid: int) -> float:
 
 def library_floor(n: int, where: Path) -> float:
     """Submissions per second through `Intake.submit` in-process (no HTTP)."""
+    from campaign.data.models import IntakeLimits
     from campaign.intake.service import Intake, Settings
-    from campaign.models import IntakeLimits
 
     root = make_repo(where)
     countries = usable_countries(root)

@@ -10,9 +10,9 @@ import random
 import shutil
 from pathlib import Path
 
-from campaign import dataset
-from campaign.models import Signature
-from campaign.signatures import mission_for, relative_path, to_yaml
+from campaign.data import dataset
+from campaign.data.models import Signature
+from campaign.data.signatures import mission_for, relative_path, to_yaml
 
 GIVEN = [
     "Ana", "José", "Zoë", "Siobhán", "Łukasz", "Björk", "Çağla", "Đorđe", "Nguyễn", "Ngozi",

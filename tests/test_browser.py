@@ -21,10 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from campaign import dataset
-from campaign.models import Signature
-from campaign.signatures import relative_path
-from campaign.text import clean_name
+from campaign.data import dataset
+from campaign.data.models import Signature
+from campaign.data.signatures import relative_path
+from campaign.data.text import clean_name
 from test_site_build import NAME_PAGES, XSS, build, make_repo, populate
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -281,9 +281,9 @@ def test_form_signs_through_the_real_intake_service(browser, tmp_path: Path) -> 
     browser, get the confirmation mail in the file outbox; a field the server refuses is
     marked next to the field."""
     app_module = pytest.importorskip("campaign.intake.app")
+    from campaign.data.models import IntakeLimits
     from campaign.intake.service import Intake, Settings
     from campaign.intake.testing import confirmation_links, serve_in_thread
-    from campaign.models import IntakeLimits
 
     root = make_repo(tmp_path)
     result = build(root, "site", env={"CAMPAIGN_INTAKE_ENDPOINT": "/"})

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import sys
 import os
+import sys
 from pathlib import Path
 
-from campaign import dataset
-from campaign.cache import FOLDER
+from campaign.data import dataset
+from campaign.data.cache import FOLDER
 from conftest import write
 from test_validate import GOOD
 

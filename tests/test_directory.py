@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from campaign import directory
-from campaign.models import MissionDirectory
-from campaign.phones import normalise as normalise_phone
+from campaign.data.models import MissionDirectory
+from campaign.directory import build as directory
+from campaign.records.phones import normalise as normalise_phone
 from conftest import FIXTURES, ROOT, run, write
 
 SOURCE = FIXTURES / "source-missions.yaml"

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from campaign import dataset, ledger
-from campaign.dispatch import Dispatcher, Settings
-from campaign.ledger import Ledger
+from campaign.data import dataset
+from campaign.dispatch.planning import parse_now
+from campaign.dispatch.runner import Dispatcher, Settings
 from campaign.mail import get_backend, outbox
-from campaign.planning import parse_now
+from campaign.records import ledger
+from campaign.records.ledger import Ledger
 from conftest import run
 from test_dispatch_support import ALL_DUE, LEDGER, add_signatures, configure, dispatch, ledger_lines, states
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from campaign import dataset, letter
+from campaign.data import dataset
+from campaign.data.models import Campaign, Mission, Signature
 from campaign.mail import header_problem
-from campaign.models import Campaign, Mission, Signature
+from campaign.records import letter
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from campaign.ledger import Ledger
-from campaign.problems import CampaignError
+from campaign.core.errors import CampaignError
+from campaign.records.ledger import Ledger
 from conftest import git, run
 from test_dispatch_support import ALL_DUE, LEDGER, add_signatures, dispatch
 
@@ -94,6 +94,6 @@ def test_push_fails_cleanly_without_a_remote(git_repo: Path) -> None:
     with Ledger(git_repo / LEDGER) as book:
         book.append("s-1", "sent", "pt-lisbon", "<1@x>")
     with pytest.raises(CampaignError):
-        from campaign.checkpoint import push_ledger
+        from campaign.dispatch.checkpoint import push_ledger
 
         push_ledger(git_repo, attempts=1)

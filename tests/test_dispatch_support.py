@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from campaign import signatures
 from campaign.cli import main
+from campaign.data import signatures
+from campaign.data.models import Signature
 from campaign.mail.testing import SmtpTestServer
-from campaign.models import Signature
 
 LEDGER = "data/dispatch/free-assange-2026-12-10.jsonl"
 # In December: Lisbon UTC+0, Washington UTC-5, Chicago UTC-6, Nuku'alofa UTC+13.
@@ -79,7 +79,7 @@ def dispatch(root: Path, *args: str, env: dict[str, str] | None = None) -> Resul
 def dispatch_process(root: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     """The real `campaign dispatch` as a separate process (for SIGKILL)."""
     full = {**os.environ, "GITHUB_STEP_SUMMARY": "", "GITHUB_ACTIONS": "", **env}
-    return subprocess.Popen([sys.executable, "-m", "campaign.cli", "--root", str(root), "dispatch", *args],
+    return subprocess.Popen([sys.executable, "-m", "campaign", "--root", str(root), "dispatch", *args],
                             env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from campaign import dataset
-from campaign.dispatch import Dispatcher, Settings
-from campaign.ledger import Ledger
+from campaign.data import dataset
+from campaign.dispatch.planning import parse_now
+from campaign.dispatch.runner import Dispatcher, Settings
+from campaign.dispatch.throttle import Throttle
 from campaign.mail import BaseBackend, Outcome
 from campaign.mail.base import recipients
-from campaign.planning import parse_now
-from campaign.throttle import Throttle
+from campaign.records.ledger import Ledger
 from test_dispatch_support import ALL_DUE, add_signatures
 
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from campaign.intake.forge import ForgeError
-from campaign.intake.github import GitHubForge
+from campaign.forge.base import ForgeError
+from campaign.forge.github import GitHubForge
 from campaign.intake.testing import FakeGitHub
 
 REPO = "free-assange/letter"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign.intake.forge import BOT_EMAIL, ForgeError, LocalForge
+from campaign.forge.base import BOT_EMAIL, ForgeError, LocalForge
 from conftest import git
 
 

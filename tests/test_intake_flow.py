@@ -39,7 +39,7 @@ def serving(root: Path, port: int, *extra: str) -> Iterator[subprocess.Popen[byt
     Its output goes to a file beside the repository (a pipe nobody reads would block it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
     log = open(root.parent / f"serve-{port}.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "campaign.cli", "--root", str(root), "serve", "--no-site",
+    proc = subprocess.Popen([sys.executable, "-m", "campaign", "--root", str(root), "serve", "--no-site",
                              "--port", str(port), "--flush-every", "0", *extra],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

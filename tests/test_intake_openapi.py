@@ -17,10 +17,10 @@ from schemathesis.checks import (
     positive_data_acceptance,
 )
 
+from campaign.data.models import IntakeLimits
+from campaign.forge.base import LocalForge
 from campaign.intake.app import IntakeApp, create_app
-from campaign.intake.forge import LocalForge
 from campaign.intake.service import Intake, Settings
-from campaign.models import IntakeLimits
 
 
 @pytest.fixture

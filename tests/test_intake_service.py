@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from campaign.data.models import IntakeLimits
+from campaign.forge.base import LocalForge
 from campaign.intake.app import create_app
-from campaign.intake.forge import LocalForge
 from campaign.intake.service import Intake, Settings
 from campaign.intake.testing import confirmation_links, serve_in_thread
-from campaign.models import IntakeLimits
 from conftest import git, run
 
 KEY = b"k" * 32

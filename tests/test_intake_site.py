@@ -7,9 +7,9 @@ from pathlib import Path
 
 import httpx
 
-from campaign.intake import site
+from campaign.forge.base import LocalForge
+from campaign.intake import sitebuild as site
 from campaign.intake.app import create_app
-from campaign.intake.forge import LocalForge
 from campaign.intake.service import Intake, Settings
 from campaign.intake.testing import serve_in_thread
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from campaign import dataset, yamlio
+from campaign.data import dataset, yamlio
 from campaign.intake import issue_form
 from campaign.intake.testing import FakeGitHub
 from conftest import ROOT, git, run

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from campaign import ledger
-from campaign.ledger import Ledger
-from campaign.problems import CampaignError
+from campaign.core.errors import CampaignError
+from campaign.records import ledger
+from campaign.records.ledger import Ledger
 
 
 def book(tmp_path: Path) -> Ledger:

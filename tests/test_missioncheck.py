@@ -12,8 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from campaign import dataset, missioncheck, phones
-from campaign.ledger import Ledger
+from campaign.data import dataset
+from campaign.directory import check as missioncheck
+from campaign.records import phones
+from campaign.records.ledger import Ledger
 from conftest import ROOT, run, write
 
 TODAY = "2026-12-01"

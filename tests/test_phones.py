@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from campaign import phones
+from campaign.records import phones
 from conftest import ROOT
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from campaign import dataset, planning
-from campaign.models import Campaign
-from campaign.problems import CampaignError
+from campaign.core.errors import CampaignError
+from campaign.data import dataset
+from campaign.data.models import Campaign
+from campaign.dispatch import planning
 from test_dispatch_support import add_signatures, configure, dispatch, states
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,8 +143,8 @@ def test_per_mission_mode_plans_one_letter_per_mission(two_sides: Path) -> None:
 
 def test_repeated_signatures_are_planned_once(repo: Path) -> None:
     add_signatures(repo, "pt-lisbon", 1, prefix="Same")
-    from campaign import signatures
-    from campaign.models import Signature
+    from campaign.data import signatures
+    from campaign.data.models import Signature
 
     twin = Signature.model_validate({"type": "individual", "name": "SAME  pt-lisbon 0", "country": "PT",
                                      "mission": "pt-lisbon", "signed": "2026-11-21", "publish": True,

@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from campaign import govuk, refresh
-from campaign.problems import CampaignError
+from campaign.core.errors import CampaignError
+from campaign.directory import govuk, refresh
 from conftest import FIXTURES, run
 
 GOVUK = FIXTURES / "govuk"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from campaign import schema
+from campaign.data import schema
 from conftest import ROOT, run
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from campaign import dataset, yamlio
-from campaign.models import Signature
-from campaign.signatures import relative_path
+from campaign.data import dataset, yamlio
+from campaign.data.models import Signature
+from campaign.data.signatures import relative_path
 from conftest import run, write
 
 

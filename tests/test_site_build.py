@@ -26,12 +26,13 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
 
-from campaign import site as campaign_site
-from campaign import stats
-from campaign.dataset import load
-from campaign.models import Action, Signature
-from campaign.signatures import relative_path, to_yaml
+from campaign.data.dataset import load
+from campaign.data.models import Action, Signature
+from campaign.data.signatures import relative_path, to_yaml
+from campaign.records import counters as stats
+from campaign.site import pages as campaign_site
 from conftest import ROOT, make_campaign
+HOOKS = "scripts/campaign/site/mkdocs_hooks.py"
 
 KEY = b"test-fingerprint-key-0123456789abcdef"
 
@@ -68,14 +69,19 @@ def fingerprint(email: str) -> str:
     return hmac.new(KEY, email.casefold().encode(), hashlib.sha256).hexdigest()
 
 
+def copy_hooks(root: Path) -> None:
+    """The MkDocs hooks file, where mkdocs.yml names it."""
+    hooks = root / HOOKS
+    hooks.parent.mkdir(parents=True)
+    shutil.copy(ROOT / HOOKS, hooks)
+
+
 def make_repo(base: Path) -> Path:
     """A campaign repository to build: real settings, letter and site; fixture missions."""
     root = make_campaign(base / "repo")
     shutil.copytree(ROOT / "docs", root / "docs")
     shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    hooks = root / "scripts" / "campaign"
-    hooks.mkdir(parents=True)
-    shutil.copy(ROOT / "scripts" / "campaign" / "mkdocs_hooks.py", hooks / "mkdocs_hooks.py")
+    copy_hooks(root)
     return root
 
 
@@ -97,7 +103,7 @@ def write_signature(root: Path, sig: Signature) -> str:
 
 def write_action(root: Path, name: str, action: Action) -> str:
     rel = f"data/actions/{name}.yaml"
-    from campaign import yamlio
+    from campaign.data import yamlio
     (root / rel).write_text(yamlio.dumps(action.model_dump(mode="json", exclude_defaults=True)), encoding="utf-8")
     for photo in action.photos:
         target = root / "docs" / photo
@@ -486,8 +492,7 @@ def test_the_repository_itself_builds(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "data", root / "data", ignore=shutil.ignore_patterns(".cache"))
     shutil.copytree(ROOT / "docs", root / "docs")
     shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    (root / "scripts" / "campaign").mkdir(parents=True)
-    shutil.copy(ROOT / "scripts" / "campaign" / "mkdocs_hooks.py", root / "scripts" / "campaign")
+    copy_hooks(root)
     result = build(root)
     assert result.returncode == 0, result.stderr[-3000:]
     site = root / "site"

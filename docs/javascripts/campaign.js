@@ -8,7 +8,7 @@
 (function () {
   "use strict";
 
-  // --- name rules: the same as scripts/campaign/text.py (clean_name) -------------------------
+  // --- name rules: the same as scripts/campaign/data/text.py (clean_name) -------------------------
   var NAME_MAX = 200;
   var FORBIDDEN = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/u;
   var LETTER = /\p{L}/u;

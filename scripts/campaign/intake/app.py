@@ -33,10 +33,10 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from . import pages
-from .fingerprint import redact
-from .limits import BodyLimit, RateLimiter, client_key, retry_after
-from .service import Answer, Intake
+from campaign.intake import pages
+from campaign.intake.fingerprint import redact
+from campaign.intake.limits import BodyLimit, RateLimiter, client_key, retry_after
+from campaign.intake.service import Answer, Intake
 
 log = logging.getLogger("campaign.intake")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")

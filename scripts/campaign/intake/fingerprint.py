@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..models import Email
+from campaign.data.models import Email
 
 KEY_ENV = "CAMPAIGN_FINGERPRINT_KEY"
 """Environment variable holding the key (at least 32 characters; e.g. `openssl rand -hex 32`)."""

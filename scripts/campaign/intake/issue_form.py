@@ -22,10 +22,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .. import signatures, yamlio
-from ..dataset import ACTIONS, Dataset, describe_error
-from ..models import Action
-from ..problems import CampaignError, Problem
+from campaign.core.errors import CampaignError, Problem
+from campaign.data import signatures, yamlio
+from campaign.data.dataset import ACTIONS, Dataset, describe_error
+from campaign.data.models import Action
 
 TEMPLATES = ".github/ISSUE_TEMPLATE"
 LABELS = {"intake: signature", "intake: action"}

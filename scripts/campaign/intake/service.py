@@ -21,15 +21,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .. import countries, dataset, signatures
-from ..dataset import describe_error
-from ..mail import get_backend
-from ..models import Campaign, IntakeLimits, Signature
-from ..problems import CampaignError, Problem
-from ..text import name_key
-from . import fingerprint as fp
-from .forge import Forge, Published
-from .store import Mail, Store, token_hash
+from campaign.core.errors import CampaignError, Problem
+from campaign.data import countries, dataset, signatures
+from campaign.data.dataset import describe_error
+from campaign.data.models import Campaign, IntakeLimits, Signature
+from campaign.data.text import name_key
+from campaign.forge.base import Forge, Published
+from campaign.intake import fingerprint as fp
+from campaign.intake.store import Mail, Store, token_hash
+from campaign.mail import get_backend
 
 log = logging.getLogger("campaign.intake")
 

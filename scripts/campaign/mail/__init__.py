@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .base import BackendError, BaseBackend, Outcome, State, envelope_sender, header_problem, recipients
-from .memory import MemoryBackend
+from campaign.mail.base import BackendError, BaseBackend, Outcome, State, envelope_sender, header_problem, recipients
+from campaign.mail.memory import MemoryBackend
 
 BACKENDS = {
     "smtp": ("campaign.mail.smtp", "SmtpBackend"),

@@ -7,7 +7,7 @@ import threading
 from email.message import EmailMessage
 from typing import TextIO
 
-from .base import BaseBackend, BeforeData, Outcome
+from campaign.mail.base import BaseBackend, BeforeData, Outcome
 
 SEPARATOR = "-" * 79
 

@@ -15,7 +15,7 @@ import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
-from .base import BaseBackend, BeforeData, Outcome
+from campaign.mail.base import BaseBackend, BeforeData, Outcome
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -10,7 +10,7 @@ import copy
 from email.message import EmailMessage
 from typing import ClassVar
 
-from .base import BaseBackend, BeforeData, Outcome
+from campaign.mail.base import BaseBackend, BeforeData, Outcome
 
 
 class MemoryBackend(BaseBackend):

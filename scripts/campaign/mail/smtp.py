@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from email.generator import BytesGenerator
 from email.message import EmailMessage
 
-from .base import BackendError, BaseBackend, BeforeData, Outcome, envelope_sender, recipients
+from campaign.mail.base import BackendError, BaseBackend, BeforeData, Outcome, envelope_sender, recipients
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}

@@ -1,0 +1,134 @@
+"""Cross-file rules over a loaded Dataset: ids, primaries, duplicates, references."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from campaign.core.errors import Problem
+from campaign.data import countries
+from campaign.data.dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset, Record
+from campaign.data.models import Action, Signature
+from campaign.data.text import name_key
+from campaign.records import letter
+
+
+def check(ds: Dataset) -> list[Problem]:
+    """Every cross-file problem in the dataset (per-file problems are already in ds.problems)."""
+    return [*_missions(ds), *_signatures(ds), *_actions(ds), *_letters(ds)]
+
+
+def _missions(ds: Dataset) -> list[Problem]:
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    primaries: dict[str, list[int]] = {}
+    countries_with_missions: set[str] = set()
+    covered: Counter[str] = Counter()
+    for rec in ds.missions:
+        m, line = rec.model, rec.line("id")
+        if m.id in first:
+            problems.append(Problem(MISSIONS, line, f"mission id {m.id!r} is also used at line {first[m.id]}; ids must be unique"))
+        first.setdefault(m.id, line)
+        if not m.id.startswith(m.country.lower() + "-"):
+            problems.append(Problem(MISSIONS, line, f"mission id {m.id!r} must start with its country code: '{m.country.lower()}-...'"))
+        countries_with_missions.add(m.country)
+        if m.primary:
+            primaries.setdefault(m.country, []).append(rec.line("primary"))
+        covered.update(m.also_covers)
+    for code in sorted(countries_with_missions):
+        found = primaries.get(code, [])
+        if not found:
+            problems.append(Problem(MISSIONS, 1, f"{countries.name(code)} ({code}) has missions but none with `primary: true`; mark the one that receives its letters"))
+        for line in found[1:]:
+            problems.append(Problem(MISSIONS, line, f"{countries.name(code)} ({code}) has more than one primary mission (first at line {found[0]}); keep exactly one"))
+    for rec in ds.missions:
+        for code in rec.model.also_covers:
+            if code in primaries:
+                problems.append(Problem(MISSIONS, rec.line("also_covers"), f"{code} has a primary mission of its own; remove it from `also_covers`"))
+            elif covered[code] > 1:
+                problems.append(Problem(MISSIONS, rec.line("also_covers"), f"{code} is covered by {covered[code]} missions; exactly one may cover it"))
+    return problems
+
+
+@dataclass
+class Taken:
+    """Names (casefolded, per country) and fingerprints already signed, with the file of each."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+
+    def claim(self, rec: Record[Signature]) -> list[Problem]:
+        """Take `rec`'s name and fingerprint; a problem for each one another file took first."""
+        s, problems = rec.model, []
+        key = f"{s.country}:{name_key(s.name)}"
+        if key in self.names:
+            problems.append(Problem(rec.path, rec.line("name"), f"duplicate signature: {self.names[key]} already has this name from {s.country}; remove this file"))
+        else:
+            self.names[key] = rec.path
+        if s.fingerprint:
+            if s.fingerprint in self.fingerprints:
+                problems.append(Problem(rec.path, rec.line("fingerprint"), f"duplicate signature: {self.fingerprints[s.fingerprint]} was signed with the same email address; remove this file"))
+            else:
+                self.fingerprints[s.fingerprint] = rec.path
+        return problems
+
+
+def signature(rec: Record[Signature], missions: Collection[str], taken: Taken) -> list[Problem]:
+    """The cross-file problems of one signature: its mission exists, it is not a duplicate.
+
+    An empty `missions` (the directory did not load) skips the mission check.
+    """
+    problems = taken.claim(rec)
+    if rec.model.mission is not None and missions and rec.model.mission not in missions:
+        problems.insert(0, Problem(rec.path, rec.line("mission"), f"unknown mission {rec.model.mission!r}; use an `id` from {MISSIONS}"))
+    return problems
+
+
+def action(rec: Record[Action], missions: Collection[str], root: Path) -> list[Problem]:
+    """The cross-file problems of one action: its mission and its photos exist."""
+    problems: list[Problem] = []
+    a = rec.model
+    if missions and a.mission not in missions:
+        problems.append(Problem(rec.path, rec.line("mission"), f"unknown mission {a.mission!r}; use an `id` from {MISSIONS}"))
+    docs = (root / "docs").resolve()
+    for photo in a.photos:
+        path = docs / photo  # a plain file inside docs/, not a link to one elsewhere
+        if not (path.is_file() and path.resolve() == path):
+            problems.append(Problem(rec.path, rec.line("photos"), f"photo docs/{photo} does not exist as a plain file; add it to the pull request or fix the path"))
+    return problems
+
+
+def _signatures(ds: Dataset) -> list[Problem]:
+    missions, taken = ds.mission_by_id, Taken()
+    return [p for rec in ds.signatures for p in signature(rec, missions, taken)]
+
+
+def _actions(ds: Dataset) -> list[Problem]:
+    missions = ds.mission_by_id
+    return [p for rec in ds.actions for p in action(rec, missions, ds.root)]
+
+
+def _letters(ds: Dataset) -> list[Problem]:
+    if ds.campaign is None:
+        return []
+    problems: list[Problem] = []
+    missions = [r.model for r in ds.missions]
+    for lang in ds.campaign.languages:
+        if lang not in ds.letters:
+            problems.append(Problem(CAMPAIGN, 1, f"language {lang!r} is listed but {LETTERS}/{lang}.md is missing; add the letter"))
+    if not missions:
+        return problems
+    sample = letter.LetterContext.build(missions[0], ds.campaign.target, ds.campaign.dispatch.date, "A. Signer")
+    for lang, text in sorted(ds.letters.items()):
+        found = letter.check(text, sample)
+        if found:
+            problems.append(Problem(f"{LETTERS}/{lang}.md", *found))
+    return problems
+
+
+def validate(ds: Dataset) -> list[Problem]:
+    """Per-file and cross-file problems together, sorted, without repeats."""
+    return sorted(set(ds.problems + check(ds)))
+

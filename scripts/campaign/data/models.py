@@ -1,0 +1,287 @@
+"""The data model: pydantic v2, `extra="forbid"`, strict types (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from functools import cache
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from campaign.data import countries
+from campaign.data.text import clean_name, clean_text
+
+
+class Strict(BaseModel):
+    """Base of every data model: unknown keys and type coercion are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _iso_date(value: object) -> object:
+    """Accept a quoted ISO date ('2026-12-10') as well as YAML's unquoted date."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date; write it as 'YYYY-MM-DD'") from None
+    if isinstance(value, dt.datetime):
+        raise ValueError("give a date without a time, as 'YYYY-MM-DD'")
+    return value
+
+
+def _iso_time(value: object) -> object:
+    if isinstance(value, str) and re.fullmatch(r"\d{2}:\d{2}", value):
+        try:
+            return dt.time.fromisoformat(value)
+        except ValueError:
+            pass
+    if isinstance(value, int):  # YAML 1.1 reads unquoted 09:00 as a base-60 number
+        raise ValueError("quote the time: '09:00'")
+    raise ValueError(f"{value!r} is not a time; write it as 'HH:MM' in quotes, e.g. '09:00'")
+
+
+def _https_url(value: str) -> str:
+    if any(ch.isspace() or ord(ch) < 32 for ch in value) or len(value) > 500:
+        raise ValueError("must be a single https:// address without spaces (at most 500 characters)")
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"{value!r} is not an https:// address; only https links are accepted")
+    if parts.username or parts.password:
+        raise ValueError("must not carry a user name or password")
+    return value
+
+
+def _web_url(value: str) -> str:
+    """An http(s) address: for provenance links only, never for links shown to visitors."""
+    if value.startswith("http://"):
+        return _https_url("https://" + value.removeprefix("http://")) and value
+    return _https_url(value)
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError(f"{value!r} is not an IANA time zone; use a name like 'Europe/Lisbon'")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+Time = Annotated[dt.time, BeforeValidator(_iso_time)]
+Country = Annotated[str, AfterValidator(countries.check)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+WebUrl = Annotated[str, AfterValidator(_web_url)]
+Email = Annotated[str, AfterValidator(_email)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Name = Annotated[str, AfterValidator(clean_name)]
+Label = Annotated[str, AfterValidator(lambda v: clean_text(v, 200))]
+Paragraph = Annotated[str, AfterValidator(lambda v: clean_text(v, 4000))]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+MissionId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+Fingerprint = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+PHOTO_PATTERN = r"^assets/actions/([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\.(jpg|jpeg|png|webp)$"
+Version = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+
+
+# --- data/campaign.yaml -------------------------------------------------------------------
+
+
+class Mailbox(Strict):
+    """A display name and an address, as in a From: header."""
+
+    name: Label
+    email: Email
+
+
+class Throttle(Strict):
+    """Sending limits: per recipient domain, and overall."""
+
+    per_domain_delay: float = Field(ge=0, le=3600, description="seconds between two messages to one domain")
+    per_domain_hourly: int = Field(ge=1, le=100_000, description="messages per domain per hour at most")
+    global_per_minute: int = Field(ge=1, le=100_000, description="messages per minute overall at most")
+
+
+class Dispatch(Strict):
+    """When and how the letters are sent."""
+
+    date: Date = Field(description="the day every mission receives its letters")
+    send_time: Time = Field(description="local time at each mission from which its letters are due")
+    deadline: Date = Field(description="last day on which deferred letters are still retried")
+    mode: Literal["individual", "per-mission"]
+    subject: Label
+    sender: Mailbox
+    reply_to: Email | None = None
+    throttle: Throttle
+
+    @model_validator(mode="after")
+    def _deadline_after_date(self) -> Dispatch:
+        if self.deadline < self.date:
+            raise ValueError("deadline must be on or after the dispatch date")
+        return self
+
+
+class IntakeLimits(Strict):
+    """Abuse limits of the intake service, per client address."""
+
+    burst: int = Field(default=5, ge=1, le=1_000_000, description="signature submissions per minute at most")
+    hourly: int = Field(default=30, ge=1, le=1_000_000, description="signature submissions per hour at most")
+    max_body: int = Field(default=16_384, ge=1024, le=1_048_576, description="largest accepted request body, in bytes")
+
+
+class Intake(Strict):
+    """How signatures reach the repository."""
+
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")]
+    endpoint: HttpsUrl | None = Field(default=None, description="the intake service URL, or none")
+    allowed_origins: list[HttpsUrl] = []
+    automerge: bool = False
+    branch: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")] = Field(
+        default="intake/signatures", description="branch that confirmed form signatures are committed to")
+    confirm_hours: int = Field(default=48, ge=1, le=720, description="hours a signer has to confirm by email")
+    limits: IntakeLimits = IntakeLimits()
+
+
+class Consent(Strict):
+    """The consent texts shown with the form; their version is recorded with each signature."""
+
+    version: Version
+    publish: Paragraph
+    letter: Paragraph
+
+
+class Campaign(Strict):
+    """data/campaign.yaml"""
+
+    id: Slug
+    title: Label
+    description: Paragraph
+    target: Label = Field(description="the government the letter is addressed to")
+    site_url: HttpsUrl
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(min_length=1)
+    dispatch: Dispatch
+    intake: Intake
+    consent: Consent
+
+
+# --- data/missions.yaml -------------------------------------------------------------------
+
+
+class Phone(Strict):
+    label: Label
+    number: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()./-]{3,40}$", description=(
+        "E.164 (e.g. '+97126101100') when it is one number valid for the mission's country; otherwise as "
+        "published (alternatives separated by /), and `campaign missions check` reports it"))]
+
+
+class Source(Strict):
+    """Where a record's data comes from: a repository file or a web page, and its date."""
+
+    dataset: Slug | None = None
+    repo: str | None = None
+    path: str | None = None
+    url: WebUrl | None = None
+    date: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] | None = Field(
+        default=None, description="when the source was published or edited: YYYY, YYYY-MM or YYYY-MM-DD")
+
+    @model_validator(mode="after")
+    def _one_locator(self) -> Source:
+        if not (self.url or (self.repo and self.path)):
+            raise ValueError("a source needs a url, or a repo and a path")
+        return self
+
+
+RefreshedField = Literal["name", "address", "phones", "email", "contact_form", "url", "opening_hours"]
+"""The fields `campaign missions refresh` takes from GOV.UK (a mission's `keep` can pin them)."""
+
+MissionType = Literal[
+    "embassy", "high-commission", "consulate-general", "consulate", "mission", "office"
+]
+
+
+class Mission(Strict):
+    """One diplomatic mission of the target government."""
+
+    id: MissionId
+    country: Country
+    type: MissionType
+    name: Label
+    city: Label
+    address: Paragraph | None = None
+    phones: list[Phone] = []
+    email: Email | None = None
+    contact_form: HttpsUrl | None = None
+    url: HttpsUrl | None = None
+    opening_hours: Paragraph | None = None
+    timezone: TimeZone
+    primary: bool = Field(description="the one mission that receives its country's letters")
+    also_covers: list[Country] = Field(default=[], description="countries without a mission of their own that this one serves")
+    status: Literal["open", "suspended", "closed"] = "open"
+    note: Paragraph | None = None
+    keep: list[RefreshedField] = Field(default=[], description=(
+        "fields corrected by hand that `campaign missions refresh` must not overwrite from GOV.UK"))
+    source: list[Source] = Field(min_length=1)
+    verified: Date = Field(description="the date the record's contact details were last confirmed")
+
+
+class MissionDirectory(Strict):
+    """data/missions.yaml"""
+
+    missions: list[Mission]
+
+
+# --- data/signatories/**/*.yaml -----------------------------------------------------------
+
+
+class Signature(Strict):
+    """One signature: a person or an organisation."""
+
+    type: Literal["individual", "organisation"]
+    name: Name
+    country: Country = Field(description="country of residence (individual) or seat (organisation)")
+    mission: MissionId | None = Field(default=None, description="id of the mission to receive the letter")
+    signed: Date
+    publish: bool = Field(description="consent to list the name on the site")
+    letter: bool = Field(description="consent to include the name in the letter")
+    consent: Version | None = Field(default=None, description="version of the consent texts agreed to")
+    url: HttpsUrl | None = Field(default=None, description="an organisation's web site")
+    fingerprint: Fingerprint | None = Field(default=None, description="keyed hash of the email, set by the intake")
+    source: Literal["form", "issue", "pull-request", "import"]
+
+    @model_validator(mode="after")
+    def _by_type(self) -> Signature:
+        if self.type == "individual" and self.mission is None:
+            raise ValueError("an individual signature needs `mission`: the id of the mission to receive the letter")
+        if self.type == "individual" and self.url is not None:
+            raise ValueError("only organisations may carry a `url`; remove it")
+        return self
+
+
+# --- data/actions/**/*.yaml ---------------------------------------------------------------
+
+
+class Action(Strict):
+    """A registered delivery, call or other action at a mission."""
+
+    type: Literal["delivery", "call", "other"]
+    mission: MissionId
+    date: Date
+    by: Name = Field(description="the organisation or person who acted")
+    description: Paragraph
+    photos: list[Annotated[str, Field(pattern=PHOTO_PATTERN)]] = Field(
+        default=[], max_length=12, description="paths under docs/"
+    )

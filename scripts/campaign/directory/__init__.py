@@ -1,0 +1,4 @@
+"""The mission directory: built from sources, refreshed from GOV.UK, checked.
+
+See ARCHITECTURE.md.
+"""

@@ -1,0 +1,180 @@
+"""The `github` forge: branch, commit, pull request and issue comments through the REST API.
+
+Authentication is a fine-grained personal access token or a GitHub App installation token
+(`actions/create-github-app-token` in a workflow) with contents, pull-requests and issues
+write access to the one repository. Not the workflow's default GITHUB_TOKEN: pull requests it
+opens do not trigger the validation workflow.
+
+Endpoints used (API version 2022-11-28), and nothing else; `campaign.intake.testing.FakeGitHub`
+serves the same ones on loopback for the tests, since the real API cannot be reached there:
+
+    GET   /repos/{repo}                           default branch
+    GET   /repos/{repo}/git/ref/heads/{branch}    branch tips
+    POST  /repos/{repo}/git/refs                  create the branch
+    PATCH /repos/{repo}/git/refs/heads/{branch}   move it (fast-forward, or forced when fresh)
+    GET   /repos/{repo}/git/commits/{sha}         the parent's tree
+    POST  /repos/{repo}/git/blobs                 binary files (photos)
+    POST  /repos/{repo}/git/trees                 the new tree (text files inline)
+    POST  /repos/{repo}/git/commits               the commit
+    GET   /repos/{repo}/pulls?head=&base=&state=  the open pull request, if any
+    POST  /repos/{repo}/pulls                     open one
+    PATCH /repos/{repo}/pulls/{number}            update its title and text
+    GET   /repos/{repo}/pulls/{number}            head sha and files' author (automerge)
+    PUT   /repos/{repo}/pulls/{number}/merge      merge exactly the validated head (automerge)
+    POST  /repos/{repo}/issues/{number}/comments  answer on an issue
+    PATCH /repos/{repo}/issues/{number}           close it
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from campaign.forge.base import ForgeError, Published, check_paths
+
+API = "https://api.github.com"
+TOKEN_ENVS = ("CAMPAIGN_GITHUB_TOKEN", "GITHUB_TOKEN")
+
+
+@dataclass
+class GitHubForge:
+    repository: str
+    token: str
+    api_url: str = API
+    base: str | None = None
+    timeout: float = 30.0
+    retry_pause: float = 0.5
+    name: str = "github"
+    client: httpx.Client = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # TCP_NODELAY: headers and body are written separately; without it each request with
+        # a body waits for a delayed ACK (~40 ms).
+        transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        self.client = httpx.Client(base_url=self.api_url.rstrip("/"), timeout=self.timeout, transport=transport, headers={
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {self.token}",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "campaign-intake",
+        })
+
+    @classmethod
+    def from_env(cls, repository: str | None, base: str | None = None, env: dict[str, str] | None = None) -> GitHubForge:
+        env = dict(os.environ) if env is None else env
+        token = next((env[name] for name in TOKEN_ENVS if env.get(name)), "")
+        repository = repository or env.get("GITHUB_REPOSITORY", "")
+        if not token:
+            raise ForgeError("the github forge needs a token: set CAMPAIGN_GITHUB_TOKEN (a fine-grained token or an "
+                             "App installation token with contents, pull-requests and issues write access)")
+        if not repository or "/" not in repository:
+            raise ForgeError("the github forge needs the repository as owner/name (intake.repository in data/campaign.yaml)")
+        return cls(repository, token, env.get("CAMPAIGN_GITHUB_API") or env.get("GITHUB_API_URL") or API, base)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- HTTP ---------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), json: Any = None,
+              params: dict[str, str] | None = None) -> httpx.Response:
+        url = f"/repos/{self.repository}{path}"
+        for attempt in range(3):
+            try:
+                response = self.client.request(method, url, json=json, params=params)
+            except httpx.HTTPError as exc:
+                if attempt == 2:
+                    raise ForgeError(f"cannot reach {self.api_url} ({type(exc).__name__}); try again later") from None
+                time.sleep(self.retry_pause * 2 ** attempt)
+                continue
+            if response.status_code in (502, 503, 504) and attempt < 2:
+                time.sleep(self.retry_pause * 2 ** attempt)
+                continue
+            if response.status_code in ok:
+                return response
+            raise ForgeError(f"GitHub answered {method} {path} with {response.status_code}: {_message(response)}")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def default_branch(self) -> str:
+        if not self.base:
+            self.base = self._call("GET", "").json()["default_branch"]
+        return self.base
+
+    def _tip(self, branch: str) -> str | None:
+        response = self._call("GET", f"/git/ref/heads/{branch}", ok=(200, 404))
+        return None if response.status_code == 404 else response.json()["object"]["sha"]
+
+    def open_pull(self, branch: str, base: str) -> dict[str, Any] | None:
+        owner = self.repository.split("/")[0]
+        pulls = self._call("GET", "/pulls", params={"head": f"{owner}:{branch}", "base": base, "state": "open"}).json()
+        return pulls[0] if pulls else None
+
+    # --- Forge --------------------------------------------------------------------------
+
+    def publish(self, files: dict[str, bytes], *, branch: str, message: str, title: str, body: str,
+                fresh: bool = False) -> Published:
+        check_paths(files)
+        base = self.default_branch()
+        for _attempt in range(4):
+            base_sha = self._tip(base)
+            if base_sha is None:
+                raise ForgeError(f"the base branch {base!r} does not exist in {self.repository}")
+            tip = self._tip(branch)
+            pull = self.open_pull(branch, base) if tip else None
+            parent = tip if tip and pull and not fresh else base_sha
+            parent_tree = self._call("GET", f"/git/commits/{parent}").json()["tree"]["sha"]
+            entries = [self._entry(path, content) for path, content in sorted(files.items())]
+            tree = self._call("POST", "/git/trees", json={"base_tree": parent_tree, "tree": entries}).json()["sha"]
+            commit = self._call("POST", "/git/commits", json={"message": message, "tree": tree, "parents": [parent]}).json()["sha"]
+            if tip is None:
+                moved = self._call("POST", "/git/refs", json={"ref": f"refs/heads/{branch}", "sha": commit}, ok=(201, 422))
+            else:
+                moved = self._call("PATCH", f"/git/refs/heads/{branch}", json={"sha": commit, "force": parent != tip},
+                                   ok=(200, 422))
+            if moved.status_code != 422:
+                break
+            time.sleep(0.2)  # the branch moved meanwhile (another flush): build on the new tip
+        else:
+            raise ForgeError(f"{branch} kept moving while committing; try again")
+        if pull is None:
+            pull = self.open_pull(branch, base)
+        if pull is None:
+            pull = self._call("POST", "/pulls", json={"title": title, "head": branch, "base": base, "body": body,
+                                                      "maintainer_can_modify": True}).json()
+            return Published(branch, commit, base, pull["html_url"], pull["number"], opened=True)
+        self._call("PATCH", f"/pulls/{pull['number']}", json={"title": title, "body": body})
+        return Published(branch, commit, base, pull["html_url"], pull["number"])
+
+    def _entry(self, path: str, content: bytes) -> dict[str, str]:
+        try:
+            return {"path": path, "mode": "100644", "type": "blob", "content": content.decode("utf-8")}
+        except UnicodeDecodeError:
+            blob = self._call("POST", "/git/blobs", json={"content": base64.b64encode(content).decode(), "encoding": "base64"})
+            return {"path": path, "mode": "100644", "type": "blob", "sha": blob.json()["sha"]}
+
+    def comment(self, issue: int, body: str) -> None:
+        self._call("POST", f"/issues/{issue}/comments", json={"body": body})
+
+    def close_issue(self, issue: int) -> None:
+        self._call("PATCH", f"/issues/{issue}", json={"state": "closed", "state_reason": "completed"})
+
+    def pull(self, number: int) -> dict[str, Any]:
+        return self._call("GET", f"/pulls/{number}").json()
+
+    def merge(self, number: int, sha: str, method: str = "squash") -> str:
+        """Merge pull request `number` only if its head is still `sha`; the merge commit id."""
+        done = self._call("PUT", f"/pulls/{number}/merge", json={"sha": sha, "merge_method": method})
+        return done.json()["sha"]
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:200]
+    return str(data.get("message", data))[:300] if isinstance(data, dict) else str(data)[:300]

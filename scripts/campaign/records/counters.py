@@ -1,0 +1,90 @@
+"""Counters of a campaign: signatures, organisations, countries, missions that get letters.
+
+Pure functions over a loaded Dataset; the site shows them on the home page and the directory.
+A signature goes to its `mission`, or (an organisation without one) to the mission of its
+country, exactly as the dispatch plans it (`planning.plan`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from campaign.data.dataset import Dataset
+from campaign.data.models import Signature
+from campaign.data.signatures import mission_for
+
+
+@dataclass(frozen=True)
+class Counters:
+    """What the home page and the directory count."""
+
+    signatures: int = 0
+    individuals: int = 0
+    organisations: int = 0
+    published: int = 0
+    """Signatures whose name may be shown on the site."""
+    unpublished: int = 0
+    countries: int = 0
+    """Countries the signatories live in (or, organisations, are based in)."""
+    missions: int = 0
+    """Missions in the directory."""
+    missions_receiving: int = 0
+    """Missions that will receive at least one letter."""
+    actions: int = 0
+    deliveries: int = 0
+    calls: int = 0
+    letters_sent: int = 0
+    """Letters the dispatch ledger records as sent (0 before the dispatch day)."""
+    by_mission: dict[str, int] = field(default_factory=dict)
+    """Signatures per mission id (missions without any are absent)."""
+    by_country: dict[str, int] = field(default_factory=dict)
+    """Signatures per country of residence."""
+    unassigned: int = 0
+    """Signatures with no mission to go to (an organisation from a country without one)."""
+
+
+def destination(ds: Dataset, sig: Signature, cache: dict[str, str | None] | None = None) -> str | None:
+    """The id of the mission that receives `sig`'s letter, or None when there is none."""
+    if sig.mission is not None:
+        return sig.mission
+    cache = {} if cache is None else cache
+    if sig.country not in cache:
+        found = mission_for(ds, sig.country)
+        cache[sig.country] = found.id if found else None
+    return cache[sig.country]
+
+
+def count(ds: Dataset, letters_sent: int = 0) -> Counters:
+    """Every counter of the dataset (which should have validated)."""
+    sigs = [r.model for r in ds.signatures]
+    known = ds.mission_by_id
+    by_mission: Counter[str] = Counter()
+    fallback: dict[str, str | None] = {}
+    unassigned = 0
+    for sig in sigs:
+        target = destination(ds, sig, fallback)
+        if target is None or target not in known:
+            unassigned += 1
+        else:
+            by_mission[target] += 1
+    by_country = Counter(s.country for s in sigs)
+    actions = [r.model for r in ds.actions]
+    published = sum(s.publish for s in sigs)
+    return Counters(
+        signatures=len(sigs),
+        individuals=sum(s.type == "individual" for s in sigs),
+        organisations=sum(s.type == "organisation" for s in sigs),
+        published=published,
+        unpublished=len(sigs) - published,
+        countries=len(by_country),
+        missions=len(ds.missions),
+        missions_receiving=len(by_mission),
+        actions=len(actions),
+        deliveries=sum(a.type == "delivery" for a in actions),
+        calls=sum(a.type == "call" for a in actions),
+        letters_sent=letters_sent,
+        by_mission=dict(by_mission),
+        by_country=dict(by_country),
+        unassigned=unassigned,
+    )

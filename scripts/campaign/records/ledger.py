@@ -1,0 +1,239 @@
+"""The dispatch ledger: what happened to every letter, append-only JSONL in data/dispatch/.
+
+One file per dispatch (`data/dispatch/<campaign-id>-<date>.jsonl`), one line per state change,
+each line written with a single `write` and fsynced before the caller goes on:
+
+    {"at": "2026-12-10T09:00:02.120Z", "letter": "s-1f0c...", "state": "sending", "mission": "pt-lisbon",
+     "message_id": "<free-assange.20261210.s-1f0c....3a9e@free-assange.example.org>", "attempt": 1, ...}
+
+States (DESIGN.md section 6): `sending` (written before DATA) -> `sent` | `deferred` | `failed`
+| `unknown`. `sent` is final: nothing after it changes a letter's state, so no rerun resends
+it. A letter left in `sending` by a run that died is `unknown` to the next run.
+
+Privacy: a line names the letter by its key (a hash of the signature file's path, or the
+mission id in per-mission mode), the mission and the server's reply; never a signer's name.
+
+A line torn by a crash (or any line that is not JSON) is skipped and counted in `damaged`; the
+next append starts on a fresh line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from campaign.core.errors import CampaignError, Problem
+from campaign.data.models import Campaign
+
+FOLDER = "data/dispatch"
+STATES = ("sending", "sent", "deferred", "failed", "unknown")
+FINAL = frozenset({"sent", "failed"})
+
+
+_sync = getattr(os, "fdatasync", os.fsync)  # the data and the file size; no need for timestamps
+
+
+def path_for(campaign: Campaign) -> str:
+    """The ledger of a campaign's dispatch, relative to the repository root."""
+    return f"{FOLDER}/{campaign.id}-{campaign.dispatch.date.isoformat()}.jsonl"
+
+
+def run_id() -> str:
+    """This run's id: the GitHub Actions run (and attempt) when there is one."""
+    gh = os.environ.get("GITHUB_RUN_ID")
+    if gh:
+        return f"gh-{gh}-{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}"
+    return f"local-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+
+
+def _utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class LetterState:
+    """A letter's state as the ledger tells it: the last state change (`sent` is final)."""
+
+    state: str
+    mission: str
+    message_id: str
+    at: str
+    detail: str = ""
+    attempts: int = 0  # how many tries had an outcome (lines with an `attempt` number)
+    signatures: int = 1
+
+
+@dataclass
+class Summary:
+    """Counts of letters by state, overall and per mission."""
+
+    states: Counter[str] = field(default_factory=Counter)
+    by_mission: dict[str, Counter[str]] = field(default_factory=dict)
+    signatures_sent: int = 0
+
+    @property
+    def letters(self) -> int:
+        return sum(self.states.values())
+
+    @property
+    def sent(self) -> int:
+        return self.states["sent"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"letters": self.letters, **{s: self.states[s] for s in STATES},
+                "signatures_sent": self.signatures_sent}
+
+
+class Ledger:
+    """A ledger file: its letters' states in memory, and `append` for new state changes."""
+
+    def __init__(self, path: Path, rel: str | None = None) -> None:
+        self.path = path
+        self.rel = rel or str(path)
+        self.letters: dict[str, LetterState] = {}
+        self.damaged: list[int] = []
+        self._fd: int | None = None
+        self._needs_newline = False
+        self.read()
+
+    @classmethod
+    def for_campaign(cls, root: Path, campaign: Campaign, path: Path | None = None) -> Ledger:
+        if path is None:
+            rel = path_for(campaign)
+            return cls(root / rel, rel)
+        return cls(path, str(path))
+
+    # --- reading ------------------------------------------------------------------------
+
+    def read(self) -> None:
+        """(Re)load the file; damaged lines are skipped and their numbers kept in `damaged`."""
+        self.letters, self.damaged = {}, []
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            self._needs_newline = False
+            return
+        except OSError as exc:
+            raise CampaignError([Problem(self.rel, 1, f"cannot read the ledger ({exc.strerror})")]) from None
+        self._needs_newline = bool(raw) and not raw.endswith(b"\n")
+        for number, line in enumerate(raw.split(b"\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                self.damaged.append(number)
+                continue
+            if not isinstance(entry, dict):
+                self.damaged.append(number)
+                continue
+            self._apply(number, entry)
+
+    def _apply(self, number: int, entry: dict[str, Any]) -> None:
+        key, state = entry.get("letter"), entry.get("state")
+        if not isinstance(key, str) or state not in STATES:
+            raise CampaignError([Problem(self.rel, number, f"ledger line with an unknown letter or state {state!r}; "
+                                         "the ledger is written by `campaign dispatch` only: restore it from git")])
+        current = self.letters.get(key)
+        if current is None:
+            current = self.letters[key] = LetterState("", str(entry.get("mission", "")),
+                                                      str(entry.get("message_id", "")), str(entry.get("at", "")))
+        if state != "sending" and "attempt" in entry:  # the outcome of a try (not a recovery note)
+            current.attempts += 1
+        if current.state == "sent":  # final: a later line (a resend) cannot undo it
+            return
+        current.state = state
+        current.at = str(entry.get("at", current.at))
+        current.detail = str(entry.get("detail", ""))
+        count = entry.get("signatures", 1)
+        current.signatures = count if isinstance(count, int) and count > 0 else 1
+        if entry.get("message_id") and not current.message_id:
+            current.message_id = str(entry["message_id"])
+
+    def state(self, key: str) -> str | None:
+        found = self.letters.get(key)
+        return found.state if found else None
+
+    def summary(self) -> Summary:
+        result = Summary()
+        for info in self.letters.values():
+            result.states[info.state] += 1
+            result.by_mission.setdefault(info.mission, Counter())[info.state] += 1
+            if info.state == "sent":
+                result.signatures_sent += info.signatures
+        return result
+
+    # --- writing ------------------------------------------------------------------------
+
+    def append(self, key: str, state: str, mission: str, message_id: str, *, detail: str = "",
+               attempt: int | None = None, signatures: int = 1, run: str = "") -> None:
+        """Write one state change and fsync it before returning."""
+        if state not in STATES:
+            raise ValueError(f"unknown ledger state {state!r}")
+        entry: dict[str, Any] = {"at": _utcnow(), "letter": key, "state": state, "mission": mission,
+                                 "message_id": message_id}
+        if attempt is not None:
+            entry["attempt"] = attempt
+        if signatures != 1:
+            entry["signatures"] = signatures
+        if detail:
+            entry["detail"] = detail[:500]
+        if run:
+            entry["run"] = run
+        data = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        fd = self._open()
+        if self._needs_newline:  # leave a torn last line on a line of its own
+            data = b"\n" + data
+            self._needs_newline = False
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        _sync(fd)
+        self._apply(0, entry)
+
+    def _open(self) -> int:
+        if self._fd is None:
+            existed = self.path.exists()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if not existed:  # make the new file's name durable too
+                dir_fd = os.open(self.path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+        return self._fd
+
+    def close(self) -> None:
+        """Close the file (it is reopened by the next append, e.g. after a git rebase)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def summary(root: Path, campaign: Campaign | None = None) -> Summary:
+    """The ledger's counts for the campaign in `root` (for `campaign stats` and the site)."""
+    if campaign is None:
+        from campaign.data import dataset  # late: dataset imports a lot
+
+        record, problems = dataset.load_record(root, dataset.CAMPAIGN, Campaign)
+        if record is None:
+            raise CampaignError(problems)
+        campaign = record.model
+    return Ledger.for_campaign(root, campaign).summary()
+
+
+def sent_count(root: Path, campaign: Campaign | None = None) -> int:
+    """How many letters the ledger records as sent ("letters sent" on the site)."""
+    return summary(root, campaign).sent

@@ -1,0 +1,4 @@
+"""Pull-request rules and the incremental pull-request check.
+
+See ARCHITECTURE.md.
+"""

@@ -1,0 +1,555 @@
+"""The campaign site's generated pages: the letter, the mission directory, printable letters,
+signatories and actions, rendered as HTML from a validated Dataset.
+
+Pure library code: no MkDocs import. The MkDocs layer (`mkdocs_hooks.py`) turns every `Page`
+into an in-memory file (front matter only) and swaps the page's content for `Page.render()`,
+so nothing a signer typed ever goes through Markdown. Templates live in
+`site/templates/` and are rendered by a Jinja environment with autoescape on: every value is
+HTML-escaped, in text and in quoted attributes alike.
+
+Hand-written pages in `docs/` ask for generated pieces with markers such as
+`<!-- campaign:counters -->` (see `snippet()` and `MARKER`). A campaign that wants other
+wording for a generated page puts a template of the same name in `overrides` (the MkDocs
+layer passes `docs/overrides/campaign/`), which is searched before the package's own.
+
+Scale (DESIGN.md section 7): names are listed in chunks of `NAMES_PER_PAGE` per page (and
+`NAMES_PER_PRINT` per printable page), every list page is kept out of the search index, and
+pages are rendered lazily, one at a time, when MkDocs asks for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from campaign.core.errors import CampaignError, Problem
+from campaign.data import countries, yamlio
+from campaign.data.dataset import Dataset
+from campaign.data.models import Action, Mission, Signature
+from campaign.data.signatures import SCHEMA_FROM_SHARD
+from campaign.directory import check as missioncheck
+from campaign.records import letter, phones
+from campaign.records.counters import Counters, count, destination
+
+TEMPLATES = Path(__file__).parent / "templates"
+NAMES_PER_PAGE = 1000
+"""Published names per signatories page."""
+NAMES_PER_PRINT = 2000
+"""Names per printable letter page (the first page also carries the letter)."""
+DEFAULT_BRANCH = "main"
+"""The branch GitHub's new-file links open against."""
+
+MARKER = re.compile(r"<!--\s*campaign:([a-z][a-z0-9-]*)(?:\s+([A-Za-z0-9_-]{1,40}))?\s*-->")
+"""`<!-- campaign:NAME [ARG] -->` in a hand-written page asks for a generated piece."""
+
+MISSION_TYPES = {
+    "embassy": "Embassy",
+    "high-commission": "High Commission",
+    "consulate-general": "Consulate General",
+    "consulate": "Consulate",
+    "mission": "Permanent Mission",
+    "office": "Office",
+}
+ACTION_TYPES = {"delivery": "Delivery in person", "call": "Phone call", "other": "Action"}
+LETTER_PLACEHOLDERS = {
+    "mission_name": "[British embassy, high commission or consulate]",
+    "mission_city": "[city]",
+    "mission_country": "[your country]",
+    "signer": "[your name]",
+}
+
+
+def long_date(day: dt.date) -> str:
+    """10 December 2026."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def sort_key(text: str) -> str:
+    """Case- and accent-insensitive sort key (names and places of every script)."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One generated page: its path in the docs tree, title, front matter and HTML body."""
+
+    uri: str
+    title: str
+    render: Callable[[], str] = field(repr=False, compare=False)
+    meta: dict[str, Any] = field(default_factory=dict)
+    in_nav: bool = False
+    """True for the pages listed in mkdocs.yml's `nav`; the others are reached by links."""
+
+    def source(self) -> str:
+        """The Markdown file MkDocs reads: front matter only (the body is `render()`)."""
+        meta = {"title": str(escape(self.title)), **self.meta}
+        return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One page of a long list: its number, the page's uri, and the slice it shows."""
+
+    number: int
+    uri: str
+    start: int
+    stop: int
+
+
+@dataclass
+class Listing:
+    """A long list of names split over pages: `chunks` point into `items`."""
+
+    items: list[Signature]
+    chunks: list[Chunk]
+    hidden: int = 0
+    """How many more signed but are not named (no consent to publish)."""
+
+
+def chunked(base: str, items: list[Signature], size: int) -> list[Chunk]:
+    """`base.md`, `base-2.md`, ... with at most `size` items each (one page when empty)."""
+    chunks = []
+    for n, start in enumerate(range(0, max(len(items), 1), size), start=1):
+        uri = f"{base}.md" if n == 1 else f"{base}-{n}.md"
+        chunks.append(Chunk(n, uri, start, min(start + size, len(items))))
+    return chunks
+
+
+def _digits_tel(text: str) -> str | None:
+    digits = re.sub(r"\D", "", text)
+    return "tel:" + ("+" if text.lstrip().startswith("+") else "") + digits if len(digits) >= 6 else None
+
+
+def phone(number: str, country: str) -> tuple[str, list[str]]:
+    """(text to show, `tel:` links) for a number of the directory.
+
+    A valid number is shown in international format with one RFC 3966 link; an entry holding
+    several numbers ('+91 40 6666 9147/48') is shown as published, with a link per number found.
+    """
+    shown = phones.international(number, country)
+    uri = phones.tel_uri(number, country)
+    if uri:
+        return shown, [uri]
+    found = [phones.tel_uri(n, country) or _digits_tel(n) for n in phones.split(number, country)]
+    links = [u for u in found if u]
+    if not links:
+        single = _digits_tel(number)
+        links = [single] if single else []
+    return shown, list(dict.fromkeys(links))
+
+
+def map_link(mission: Mission) -> str:
+    """An OpenStreetMap search for the mission's address (or its name and city)."""
+    where = mission.address or f"{mission.name}, {mission.city}"
+    query = ", ".join(line.strip() for line in where.splitlines() if line.strip())
+    if countries.name(mission.country) not in query:
+        query += f", {countries.name(mission.country)}"
+    return "https://www.openstreetmap.org/search?" + urlencode({"query": query})
+
+
+def github_new_file(repository: str, path: str, value: str, branch: str = DEFAULT_BRANCH) -> str:
+    """GitHub's "create a new file" page with the path and the content filled in."""
+    return f"https://github.com/{repository}/new/{quote(branch)}?" + urlencode(
+        {"filename": path, "value": value}, quote_via=quote)
+
+
+def letter_html(text: str) -> Markup:
+    """The rendered letter as HTML paragraphs and lists, every character escaped.
+
+    Blocks as in the emailed letter (`letter.to_html`): blank lines separate paragraphs,
+    `1.`/`-` start list items. Inside a block, line breaks follow Markdown (the letter's
+    format): a wrapped line continues the paragraph, a line ending in two spaces or a
+    backslash breaks it.
+    """
+    parts: list[str] = []
+    for tag, block in letter.blocks(text):
+        if tag != "p":
+            parts.append(f"<{tag}>" + "".join(f"<li>{escape(' '.join(i))}</li>" for i in block) + f"</{tag}>")
+            continue
+        lines = block[0]
+        rows: list[list[str]] = [[]]
+        for line in lines:
+            rows[-1].append(line.strip().removesuffix("\\").strip())
+            if line.endswith(("  ", "\\")):
+                rows.append([])
+        shown = [escape(" ".join(row)) for row in rows if row]
+        parts.append("<p>" + "<br>\n".join(str(r) for r in shown) + "</p>")
+    return Markup("\n".join(parts))  # noqa: S704 - every piece of text above is escaped
+
+
+class Site:
+    """The generated pages of one campaign, built lazily from a validated dataset."""
+
+    def __init__(
+        self,
+        ds: Dataset,
+        *,
+        use_directory_urls: bool = True,
+        endpoint: str | None = None,
+        letters_sent: int = 0,
+        branch: str = DEFAULT_BRANCH,
+        overrides: Path | None = None,
+    ) -> None:
+        if ds.campaign is None or not ds.letters:
+            raise CampaignError([Problem("data/campaign.yaml", 1, "the campaign settings or the letter did not load")])
+        self.ds = ds
+        self.campaign = ds.campaign
+        self.use_directory_urls = use_directory_urls
+        self.endpoint = endpoint if endpoint is not None else self.campaign.intake.endpoint
+        self.branch = branch
+        self.lang, self.template = letter.template_for(ds.letters, self.campaign)
+        self.counters: Counters = count(ds, letters_sent)
+        self.mission_by_id = ds.mission_by_id
+        self._name_keys: dict[str, tuple[str, str]] = {}
+        self._print_names: dict[str, tuple[list[Signature], int]] = {}
+        self.env = Environment(
+            loader=FileSystemLoader([*([overrides] if overrides else []), TEMPLATES]),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["country"] = countries.name
+        self.env.filters["long_date"] = long_date
+        self.env.filters["number"] = lambda n: f"{n:,}"
+        self.env.globals.update(
+            campaign=self.campaign,
+            counters=self.counters,
+            mission_types=MISSION_TYPES,
+            action_types=ACTION_TYPES,
+            phone=phone,
+            map_link=map_link,
+            dispatch_date=long_date(self.campaign.dispatch.date),
+        )
+
+    # --- the data, grouped once -----------------------------------------------------------
+
+    @cached_property
+    def findings(self) -> dict[str, list[missioncheck.Finding]]:
+        """What needs a person on each mission page, incl. contacts that failed in dispatch."""
+        return missioncheck.findings(self.ds)
+
+    @cached_property
+    def missions(self) -> list[Mission]:
+        """Every mission, by country name, then primary first, then city."""
+        return sorted((r.model for r in self.ds.missions),
+                      key=lambda m: (sort_key(countries.name(m.country)), not m.primary, sort_key(m.city), m.id))
+
+    @cached_property
+    def covered(self) -> dict[str, Mission]:
+        """Countries without a mission of their own, mapped to the mission that serves them."""
+        found = {code: m for m in self.missions for code in m.also_covers}
+        return dict(sorted(found.items(), key=lambda item: sort_key(countries.name(item[0]))))
+
+    @cached_property
+    def destinations(self) -> dict[str, list[Signature]]:
+        """Signatures per mission id (what each mission will receive)."""
+        found: dict[str, list[Signature]] = defaultdict(list)
+        cache: dict[str, str | None] = {}
+        for rec in self.ds.signatures:
+            target = destination(self.ds, rec.model, cache)
+            if target is not None:
+                found[target].append(rec.model)
+        return found
+
+    @cached_property
+    def individuals(self) -> dict[str, Listing]:
+        """Published individuals per country code, sorted by name, split into pages."""
+        named: dict[str, list[Signature]] = defaultdict(list)
+        hidden: dict[str, int] = defaultdict(int)
+        for rec in self.ds.signatures:
+            sig = rec.model
+            if sig.type != "individual":
+                continue
+            if sig.publish:
+                named[sig.country].append(sig)
+            else:
+                hidden[sig.country] += 1
+        listings = {}
+        for code in sorted(set(named) | set(hidden), key=lambda c: sort_key(countries.name(c))):
+            items = sorted(named.get(code, []), key=self.name_order)
+            chunks = chunked(f"signatories/{code.lower()}", items, NAMES_PER_PAGE) if items else []
+            listings[code] = Listing(items, chunks, hidden.get(code, 0))
+        return listings
+
+    @cached_property
+    def organisations(self) -> Listing:
+        orgs = [r.model for r in self.ds.signatures if r.model.type == "organisation"]
+        named = sorted((s for s in orgs if s.publish), key=self.name_order)
+        chunks = chunked("signatories/organisations", named, NAMES_PER_PAGE) if named else []
+        return Listing(named, chunks, len(orgs) - len(named))
+
+    @cached_property
+    def actions(self) -> list[Action]:
+        """Registered actions, newest first."""
+        return sorted((r.model for r in self.ds.actions), key=lambda a: (a.date, a.mission, a.by), reverse=True)
+
+    @cached_property
+    def actions_by_mission(self) -> dict[str, list[Action]]:
+        found: dict[str, list[Action]] = defaultdict(list)
+        for action in self.actions:
+            found[action.mission].append(action)
+        return found
+
+    @cached_property
+    def prints(self) -> dict[str, list[Chunk]]:
+        """The printable letter's pages per mission id."""
+        return {m.id: chunked(f"missions/{m.id}/letter", self.print_names(m.id)[0], NAMES_PER_PRINT)
+                for m in self.missions}
+
+    def name_order(self, sig: Signature) -> tuple[str, str]:
+        """Sort key of a signatory's name (computed once per name)."""
+        found = self._name_keys.get(sig.name)
+        if found is None:
+            found = self._name_keys[sig.name] = (sort_key(sig.name), sig.name)
+        return found
+
+    def print_names(self, mission_id: str) -> tuple[list[Signature], int]:
+        """A mission's signatories named on its printable letter, and how many are not.
+
+        The printable letter is also a page of the site, so a name is on it only with both
+        consents: to be published and to be named in the letter.
+        """
+        if mission_id not in self._print_names:
+            sigs = self.destinations.get(mission_id, [])
+            named = [s for s in sigs if s.publish and s.letter]
+            named.sort(key=lambda s: (s.type != "organisation", *self.name_order(s)))
+            self._print_names[mission_id] = (named, len(sigs) - len(named))
+        return self._print_names[mission_id]
+
+    # --- links ----------------------------------------------------------------------------
+
+    def url(self, uri: str) -> str:
+        """The site URL of a docs path, as MkDocs makes it (`use_directory_urls` or not)."""
+        if not uri.endswith(".md"):
+            return uri
+        stem = uri[:-3]
+        if not self.use_directory_urls:
+            return stem + ".html"
+        if stem == "index":
+            return ""
+        if stem.endswith("/index"):
+            return stem[: -len("index")]
+        return stem + "/"
+
+    def href(self, src: str, dst: str, anchor: str = "") -> str:
+        """A relative link from the page at docs path `src` to docs path `dst`."""
+        here, there = self.url(src), self.url(dst)
+        base = here.rsplit("/", 1)[0] if "/" in here else ""
+        rel = posixpath.relpath(there or ".", base or ".")
+        if there == "" or there.endswith("/"):
+            rel = "./" if rel == "." else rel + "/"
+        return rel + (f"#{anchor}" if anchor else "")
+
+    # --- pages ----------------------------------------------------------------------------
+
+    def pages(self) -> list[Page]:
+        """Every generated page, in a stable order."""
+        pages = [
+            Page("letter.md", "The letter", partial(self._render, "letter.html", "letter.md"), in_nav=True),
+            Page("missions/index.md", "Mission directory",
+                 partial(self._render, "missions.html", "missions/index.md"), {"hide": ["toc"]}, in_nav=True),
+            Page("signatories/index.md", "Signatories",
+                 partial(self._render, "signatories.html", "signatories/index.md"),
+                 {"search": {"exclude": True}, "hide": ["toc"]}, in_nav=True),
+            Page("actions/index.md", "Actions",
+                 partial(self._render, "actions.html", "actions/index.md"), {"hide": ["toc"]}, in_nav=True),
+        ]
+        for mission in self.missions:
+            uri = f"missions/{mission.id}/index.md"
+            pages.append(Page(uri, mission.name, partial(self._mission, mission, uri), {"hide": ["toc"]}))
+            chunks = self.prints[mission.id]
+            for chunk in chunks:
+                title = f"Printable letter: {mission.name}" + (f" (page {chunk.number})" if chunk.number > 1 else "")
+                pages.append(Page(chunk.uri, title, partial(self._print, mission, chunk, chunks),
+                                  {"search": {"exclude": True}, "hide": ["navigation", "toc"]}))
+        listing = self.organisations
+        for chunk in listing.chunks:
+            title = "Organisations" + (f" (page {chunk.number})" if chunk.number > 1 else "")
+            pages.append(Page(chunk.uri, title, partial(self._names, "Organisations", None, listing, chunk),
+                              {"search": {"exclude": True}, "hide": ["toc"]}))
+        for code, listing in self.individuals.items():
+            for chunk in listing.chunks:
+                title = f"Signatories: {countries.name(code)}" + (f" (page {chunk.number})" if chunk.number > 1 else "")
+                pages.append(Page(chunk.uri, title, partial(self._names, countries.name(code), code, listing, chunk),
+                                  {"search": {"exclude": True}, "hide": ["toc"]}))
+        return pages
+
+    def _render(self, template: str, uri: str, **context: Any) -> str:
+        return self.env.get_template(template).render(
+            page_uri=uri, link=partial(self.href, uri), site=self, **context)
+
+    def _mission(self, mission: Mission, uri: str) -> str:
+        return self._render(
+            "mission.html", uri, mission=mission,
+            letters=self.counters.by_mission.get(mission.id, 0),
+            covers=[(c, countries.name(c)) for c in sorted(mission.also_covers, key=lambda c: sort_key(countries.name(c)))],
+            actions=self.actions_by_mission.get(mission.id, []),
+            print_uri=self.prints[mission.id][0].uri,
+            local_time=self.campaign.dispatch.send_time.strftime("%H:%M"),
+            findings=self.findings.get(mission.id, []),
+            correction=missioncheck.correction_url(self.campaign.intake.repository, mission,
+                                                   self.findings.get(mission.id, [])),
+        )
+
+    def _print(self, mission: Mission, chunk: Chunk, chunks: list[Chunk]) -> str:
+        named, hidden = self.print_names(mission.id)
+        total = len(named) + hidden
+        body = None
+        if chunk.number == 1:
+            signer = ("The signatory listed below" if total == 1 else f"The {total:,} signatories listed below") if total \
+                else "[your name]"
+            ctx = letter.LetterContext.build(mission, self.campaign.target, self.campaign.dispatch.date, signer)
+            body = letter_html(letter.render(self.template, ctx))
+        return self._render(
+            "print.html", chunk.uri, mission=mission, body=body, chunk=chunk, chunks=chunks,
+            names=named[chunk.start:chunk.stop], total=total, named_count=len(named), hidden=hidden,
+            last=chunk.number == len(chunks),
+        )
+
+    def _names(self, heading: str, code: str | None, listing: Listing, chunk: Chunk) -> str:
+        return self._render(
+            "names.html", chunk.uri, heading=heading, code=code, listing=listing, chunk=chunk,
+            names=listing.items[chunk.start:chunk.stop],
+        )
+
+    def generic_letter(self) -> Markup:
+        """The letter with bracketed placeholders where the mission and the signer go."""
+        ctx = letter.LetterContext(
+            target=self.campaign.target, date=long_date(self.campaign.dispatch.date), **LETTER_PLACEHOLDERS)
+        return letter_html(letter.render(self.template, ctx))
+
+    # --- examples and links for the take-part page and the form ---------------------------
+
+    def organisation_example(self) -> tuple[str, str, str]:
+        """(path, file text, GitHub new-file link) of an example organisation signature."""
+        today = dt.date.today().isoformat()
+        text = yamlio.dumps({
+            "type": "organisation", "name": "Example Press Freedom Association", "country": "PT",
+            "signed": today, "publish": True, "letter": True, "url": "https://example.org",
+            "source": "pull-request",
+        }, schema=SCHEMA_FROM_SHARD)
+        path = "data/signatories/organisations/example-press-freedom-association-pt.yaml"
+        return path, text, github_new_file(self.campaign.intake.repository, path, text, self.branch)
+
+    def individual_example(self) -> tuple[str, str, str]:
+        """(path, file text, GitHub new-file link) of an individual's signature (GitHub route)."""
+        mission = next((m for m in self.missions if m.primary), None)
+        text = yamlio.dumps({
+            "type": "individual", "name": "Your Full Name", "country": mission.country if mission else "PT",
+            **({"mission": mission.id} if mission else {}),
+            "signed": dt.date.today().isoformat(), "publish": True, "letter": True,
+            "consent": self.campaign.consent.version, "source": "pull-request",
+        }, schema=SCHEMA_FROM_SHARD)
+        path = "data/signatories/github/your-full-name.yaml"
+        return path, text, github_new_file(self.campaign.intake.repository, path, text, self.branch)
+
+    def action_example(self) -> tuple[str, str, str]:
+        """(path, file text, GitHub new-file link) of an example registered action."""
+        mission = next((m for m in self.missions if m.primary), None)
+        mission_id = mission.id if mission else "pt-lisbon"
+        day = self.campaign.dispatch.date
+        text = yamlio.dumps({
+            "type": "delivery", "mission": mission_id, "date": day.isoformat(),
+            "by": "Your name or your organisation",
+            "description": "We handed in the letter and 250 signatures at the reception; "
+                           "the duty officer stamped our copy.",
+            "photos": [f"assets/actions/{day.year}/{mission_id}-1.jpg"],
+        }, schema="../../schemas/action.schema.json")
+        path = f"data/actions/{day.isoformat()}-{mission_id}-your-name.yaml"
+        return path, text, github_new_file(self.campaign.intake.repository, path, text, self.branch)
+
+    def form(self, preselect: str | None = None) -> dict[str, Any]:
+        """What the sign form (theme partial `partials/sign-form.html`) shows."""
+        options = []
+        for m in self.missions:
+            if m.primary:
+                options.append({"country": m.country, "name": countries.name(m.country), "mission": m.id,
+                                "label": m.name, "via": None})
+        for code, m in self.covered.items():
+            options.append({"country": code, "name": countries.name(code), "mission": m.id,
+                            "label": m.name, "via": countries.name(m.country)})
+        options.sort(key=lambda o: sort_key(o["name"]))
+        path, text, link = self.individual_example()
+        return {
+            "endpoint": (self.endpoint or "").rstrip("/") or None,
+            "has_endpoint": self.endpoint is not None,
+            "repository": self.campaign.intake.repository,
+            "branch": self.branch,
+            "consent": self.campaign.consent,
+            "countries": sorted(countries.names().items(), key=lambda item: sort_key(item[1])),
+            "missions": options,
+            "preselect": preselect if preselect in {o["country"] for o in options} else None,
+            "schema": SCHEMA_FROM_SHARD,
+            "github_link": link,
+            "campaign": self.campaign,
+        }
+
+    # --- markers in hand-written pages ----------------------------------------------------
+
+    SNIPPETS = ("counters", "countdown", "share", "organisation-example", "individual-example",
+                "action-example", "csv-example", "mission-finder")
+
+    def snippet(self, name: str, uri: str, arg: str | None = None) -> str:
+        """The HTML for `<!-- campaign:NAME -->` on the page at docs path `uri`."""
+        if name not in self.SNIPPETS:
+            raise KeyError(name)
+        context: dict[str, Any] = {}
+        if name == "organisation-example":
+            context["example"] = self.organisation_example()
+        elif name == "individual-example":
+            context["example"] = self.individual_example()
+        elif name == "action-example":
+            context["example"] = self.action_example()
+            context["mission_id"] = next((m.id for m in self.missions if m.primary), "pt-lisbon")
+        elif name == "mission-finder":
+            context["options"] = self.form()["missions"]
+        return self._render(f"snippets/{name}.html", uri, **context)
+
+    def share(self) -> dict[str, str]:
+        """Share links for the letter page (no third-party script, just links)."""
+        url = self.campaign.site_url.rstrip("/") + "/" + self.url("letter.md")
+        text = f"{self.campaign.title} {self.campaign.description}"
+        short = f"{self.campaign.title} Sign the open letter:"
+        return {
+            "Mastodon": "https://mastodonshare.com/?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
+            "Bluesky": "https://bsky.app/intent/compose?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
+            "X": "https://x.com/intent/tweet?" + urlencode({"text": short, "url": url}, quote_via=quote),
+            "Facebook": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url}, quote_via=quote),
+            "WhatsApp": "https://wa.me/?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
+            "Telegram": "https://t.me/share/url?" + urlencode({"url": url, "text": short}, quote_via=quote),
+            "Email": "mailto:?" + urlencode({"subject": self.campaign.title, "body": f"{text}\n\n{url}"}, quote_via=quote),
+            "url": url,
+        }
+
+
+def replace_markers(content: str, uri: str, site: Site, keep: set[str] | frozenset[str] = frozenset()) -> str:
+    """Swap every `<!-- campaign:NAME [ARG] -->` in a page's HTML for its generated piece.
+
+    Names in `keep` are left in place (the sign form is a theme partial, rendered later by the
+    MkDocs layer). Unknown names raise KeyError. Markers come from hand-written pages and
+    templates only: signer text is escaped, so it can never contain one.
+    """
+
+    def swap(match: re.Match[str]) -> str:
+        name, arg = match.group(1), match.group(2)
+        if name in keep:
+            return match.group(0)
+        return site.snippet(name, uri, arg)
+
+    return MARKER.sub(swap, content)
