@@ -35,6 +35,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))  # the test helpers (tests/support)
 
 NOW = "2026-12-10T20:00:00Z"  # every fixture mission's letters are due (Tonga: --force)
 MISSIONS = ("pt-lisbon", "us-washington", "us-chicago", "to-nukualofa")  # those with an email
@@ -73,7 +74,7 @@ def serve(port: int, control: Connection) -> None:
 
 class Server:
     def __init__(self) -> None:
-        from campaign.mail.testing import free_port
+        from support.smtp import free_port
 
         self.port = free_port()
         self.control, child = mp.Pipe()

@@ -1,33 +1,14 @@
-"""Shared fixtures: a throw-away campaign repository built from the real settings and letter."""
+"""Fixtures only; the helpers they use live in tests/support/."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from campaign.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
-
-
-def make_campaign(root: Path) -> Path:
-    """A campaign repository at `root`: the real campaign.yaml and letter, fixture missions."""
-    (root / "data" / "signatories").mkdir(parents=True)
-    (root / "data" / "actions").mkdir()
-    shutil.copy(ROOT / "data" / "campaign.yaml", root / "data" / "campaign.yaml")
-    shutil.copytree(ROOT / "data" / "letter", root / "data" / "letter")
-    shutil.copy(FIXTURES / "missions.yaml", root / "data" / "missions.yaml")
-    shutil.copy(ROOT / ".gitignore", root / ".gitignore")
-    return root
+from support.builders import init_repo, make_campaign
+from support.smtp import SmtpTestServer
 
 
 @pytest.fixture
@@ -39,24 +20,11 @@ def repo(tmp_path: Path) -> Path:
 @pytest.fixture
 def git_repo(repo: Path) -> Path:
     """`repo` as a git repository with one commit on `main`."""
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.email", "maintainer@example.org")
-    git(repo, "config", "user.name", "Maintainer")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "campaign")
-    return repo
+    return init_repo(repo)
 
 
-def run(root: Path, *args: str) -> Result:
-    """Run the real CLI against `root`; output and exit code as a user would see them."""
-    return CliRunner().invoke(main, ["--root", str(root), *args], catch_exceptions=False)
-
-
-def write(root: Path, rel: str, text: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpTestServer]:
+    """A real SMTP server (aiosmtpd) on loopback."""
+    with SmtpTestServer() as server:
+        yield server

@@ -283,7 +283,7 @@ def test_form_signs_through_the_real_intake_service(browser, tmp_path: Path) -> 
     app_module = pytest.importorskip("campaign.intake.app")
     from campaign.data.models import IntakeLimits
     from campaign.intake.service import Intake, Settings
-    from campaign.intake.testing import confirmation_links, serve_in_thread
+    from support.http import confirmation_links, serve_in_thread
 
     root = make_repo(tmp_path)
     result = build(root, "site", env={"CAMPAIGN_INTAKE_ENDPOINT": "/"})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from campaign.data import dataset
 from campaign.data.cache import FOLDER
-from conftest import write
+from support.builders import write
 from test_validate import GOOD
 
 

@@ -12,7 +12,7 @@ import yaml
 from campaign.data.models import MissionDirectory
 from campaign.directory import build as directory
 from campaign.records.phones import normalise as normalise_phone
-from conftest import FIXTURES, ROOT, run, write
+from support.builders import FIXTURES, ROOT, run, write
 
 SOURCE = FIXTURES / "source-missions.yaml"
 

@@ -16,8 +16,8 @@ from campaign.dispatch.runner import Dispatcher, Settings
 from campaign.mail import get_backend, outbox
 from campaign.records import ledger
 from campaign.records.ledger import Ledger
-from conftest import run
-from test_dispatch_support import ALL_DUE, LEDGER, add_signatures, configure, dispatch, ledger_lines, states
+from support.builders import run
+from support.dispatch import ALL_DUE, LEDGER, add_signatures, configure, dispatch, ledger_lines, states
 
 
 @pytest.fixture

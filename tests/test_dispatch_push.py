@@ -9,8 +9,8 @@ import pytest
 
 from campaign.core.errors import CampaignError
 from campaign.records.ledger import Ledger
-from conftest import git, run
-from test_dispatch_support import ALL_DUE, LEDGER, add_signatures, dispatch
+from support.builders import git, run
+from support.dispatch import ALL_DUE, LEDGER, add_signatures, dispatch
 
 
 @pytest.fixture

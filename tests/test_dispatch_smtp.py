@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from campaign.mail.testing import Received, SmtpTestServer
-from test_dispatch_support import ALL_DUE, add_signatures, dispatch, dispatch_process, ledger_lines, smtp_env, smtp_server, states  # noqa: F401
+from support.dispatch import ALL_DUE, add_signatures, dispatch, dispatch_process, ledger_lines, smtp_env, states
+from support.smtp import Received, SmtpTestServer
 
 FAST = ("--backend", "smtp", "--now", ALL_DUE, "--no-throttle", "--backoff", "0.05", "--max-backoff", "0.2")
 
@@ -209,7 +209,7 @@ def test_sigkill_at_a_random_moment_never_sends_twice(letters: Path, smtp_server
 
 
 def test_throttle_spaces_messages_to_one_domain(letters: Path, smtp_server: SmtpTestServer) -> None:
-    from test_dispatch_support import configure
+    from support.dispatch import configure
 
     configure(letters, per_domain_delay="0.15", global_per_minute="6000")
     result = dispatch(letters, "--backend", "smtp", "--now", ALL_DUE, "--limit", "5", env=smtp_env(smtp_server))

@@ -16,7 +16,7 @@ from campaign.dispatch.throttle import Throttle
 from campaign.mail import BaseBackend, Outcome
 from campaign.mail.base import recipients
 from campaign.records.ledger import Ledger
-from test_dispatch_support import ALL_DUE, add_signatures
+from support.dispatch import ALL_DUE, add_signatures
 
 
 class Clock:

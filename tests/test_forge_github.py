@@ -14,7 +14,7 @@ import pytest
 
 from campaign.forge.base import ForgeError
 from campaign.forge.github import GitHubForge
-from campaign.intake.testing import FakeGitHub
+from support.github import FakeGitHub
 
 REPO = "free-assange/letter"
 

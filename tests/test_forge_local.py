@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from campaign.forge.base import BOT_EMAIL, ForgeError, LocalForge
-from conftest import git
+from support.builders import git
 
 
 def publish(forge: LocalForge, files: dict[str, bytes], branch: str = "intake/signatures", **kw: object):

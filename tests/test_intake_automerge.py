@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from campaign.intake.testing import FakeGitHub
-from conftest import git, run
+from support.builders import git, run
+from support.github import FakeGitHub
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from campaign.intake.testing import confirmation_links, post
-from conftest import git, run
+from support.builders import git, run
+from support.http import confirmation_links, post
 
 CONSENT = "2026-11"
 

@@ -16,8 +16,8 @@ from campaign.data.models import IntakeLimits
 from campaign.forge.base import LocalForge
 from campaign.intake.app import create_app
 from campaign.intake.service import Intake, Settings
-from campaign.intake.testing import confirmation_links, serve_in_thread
-from conftest import git, run
+from support.builders import git, run
+from support.http import confirmation_links, serve_in_thread
 
 KEY = b"k" * 32
 GOOD = {"name": "Ana Pereira", "country": "PT", "email": "ana.pereira@example.org", "publish": True, "letter": True,

@@ -11,7 +11,7 @@ from campaign.forge.base import LocalForge
 from campaign.intake import sitebuild as site
 from campaign.intake.app import create_app
 from campaign.intake.service import Intake, Settings
-from campaign.intake.testing import serve_in_thread
+from support.http import serve_in_thread
 
 FORM = """# Sign
 

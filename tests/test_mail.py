@@ -15,7 +15,7 @@ import pytest
 
 from campaign import mail
 from campaign.mail import BackendError, BaseBackend, Outcome, get_backend
-from campaign.mail.testing import SmtpTestServer
+from support.smtp import SmtpTestServer
 
 
 def letter(n: int = 1, to: str = "mission@example.org", subject: str = "Open letter") -> EmailMessage:

@@ -16,7 +16,7 @@ from campaign.data import dataset
 from campaign.directory import check as missioncheck
 from campaign.records import phones
 from campaign.records.ledger import Ledger
-from conftest import ROOT, run, write
+from support.builders import ROOT, run, write
 
 TODAY = "2026-12-01"
 DIRECTORY = """\

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from campaign.records import phones
-from conftest import ROOT
+from support.builders import ROOT
 
 
 @pytest.mark.parametrize(("text", "country", "expected"), [

@@ -13,7 +13,7 @@ from campaign.core.errors import CampaignError
 from campaign.data import dataset
 from campaign.data.models import Campaign
 from campaign.dispatch import planning
-from test_dispatch_support import add_signatures, configure, dispatch, states
+from support.dispatch import add_signatures, configure, dispatch, states
 
 ROOT = Path(__file__).resolve().parents[1]
 TONGA, CHICAGO = "Pacific/Tongatapu", "America/Chicago"  # UTC+13 and UTC-6 in December
@@ -82,7 +82,7 @@ def two_sides(repo: Path) -> Path:
 
 
 def sent_by_mission(root: Path) -> dict[str, int]:
-    from test_dispatch_support import ledger_lines
+    from support.dispatch import ledger_lines
 
     counts: dict[str, int] = {}
     for e in ledger_lines(root):

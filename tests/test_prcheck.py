@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, run, write
+from support.builders import git, run, write
 from test_validate import GOOD
 
 INCREMENTAL = "added file"

@@ -23,7 +23,7 @@ import yaml
 
 from campaign.core.errors import CampaignError
 from campaign.directory import govuk, refresh
-from conftest import FIXTURES, run
+from support.builders import FIXTURES, run
 
 GOVUK = FIXTURES / "govuk"
 CONTENT = "/api/content/world/organisations/"
@@ -275,7 +275,7 @@ def test_guards_before_writing(root: Path, server: Server, monkeypatch: pytest.M
 
 def test_a_round_trip_of_the_real_directory_changes_no_byte() -> None:
     """Writing goes through the models; an unchanged directory must come out byte for byte."""
-    from conftest import ROOT
+    from support.builders import ROOT
 
     text = (ROOT / "data/missions.yaml").read_text(encoding="utf-8")
     _, records, entries = refresh._load(ROOT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from campaign.data import schema
-from conftest import ROOT, run
+from support.builders import ROOT, run
 
 
 def test_committed_schemas_are_current() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from campaign.data import dataset, yamlio
 from campaign.data.models import Signature
 from campaign.data.signatures import relative_path
-from conftest import run, write
+from support.builders import run, write
 
 
 def signature_files(root: Path) -> list[Path]:

@@ -31,7 +31,8 @@ from campaign.data.models import Action, Signature
 from campaign.data.signatures import relative_path, to_yaml
 from campaign.records import counters as stats
 from campaign.site import pages as campaign_site
-from conftest import ROOT, make_campaign
+from support.builders import ROOT, make_campaign
+
 HOOKS = "scripts/campaign/site/mkdocs_hooks.py"
 
 KEY = b"test-fingerprint-key-0123456789abcdef"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, git, run, write
+from support.builders import ROOT, git, run, write
 
 SIG = "data/signatories/aa/test.yaml"
 GOOD = """\

@@ -1,5 +1,5 @@
-"""Helpers shared by the dispatch tests (this module holds no tests): signatures in a test
-repository, campaign settings, the ledger, running the CLI with an environment."""
+"""Helpers of the dispatch tests: signatures in a test repository, campaign settings, the
+ledger, running the CLI with an environment."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from campaign.cli import main
 from campaign.data import signatures
 from campaign.data.models import Signature
-from campaign.mail.testing import SmtpTestServer
+from support.smtp import SmtpTestServer
 
 LEDGER = "data/dispatch/free-assange-2026-12-10.jsonl"
 # In December: Lisbon UTC+0, Washington UTC-5, Chicago UTC-6, Nuku'alofa UTC+13.
@@ -81,12 +79,6 @@ def dispatch_process(root: Path, *args: str, env: dict[str, str]) -> subprocess.
     full = {**os.environ, "GITHUB_STEP_SUMMARY": "", "GITHUB_ACTIONS": "", **env}
     return subprocess.Popen([sys.executable, "-m", "campaign", "--root", str(root), "dispatch", *args],
                             env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
 
 
 def smtp_env(server: SmtpTestServer, timeout: str = "3") -> dict[str, str]:
