@@ -66,10 +66,10 @@ def people(n: int, countries: list[str]) -> list[dict[str, object]]:
 
 
 def usable_countries(root: Path) -> list[str]:
-    from campaign.data import dataset, signatures
+    from campaign.data import dataset
 
     ds = dataset.load(root)
-    return [c for c in COUNTRIES if signatures.mission_for(ds, c)]
+    return [c for c in COUNTRIES if ds.mission_for(c)]
 
 
 async def blast(base: str, requests: list[tuple[str, bytes]], concurrency: int) -> tuple[float, list[float], list[int]]:

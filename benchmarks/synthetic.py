@@ -12,7 +12,7 @@ from pathlib import Path
 
 from campaign.data import dataset
 from campaign.data.models import Signature
-from campaign.data.signatures import mission_for, relative_path, to_yaml
+from campaign.data.signatures import relative_path, to_yaml
 
 GIVEN = [
     "Ana", "José", "Zoë", "Siobhán", "Łukasz", "Björk", "Çağla", "Đorđe", "Nguyễn", "Ngozi",
@@ -59,7 +59,7 @@ def generate(root: Path, count: int, seed: int = 10) -> list[Path]:
     ds = dataset.load(root)
     rng = random.Random(seed)
     codes = sorted({r.model.country for r in ds.missions if r.model.primary})
-    missions = {code: mission_for(ds, code) for code in codes}
+    missions = {code: ds.mission_for(code) for code in codes}
     start = dt.date(2026, 9, 1)
     written = []
     for i, name in enumerate(names(count, seed)):

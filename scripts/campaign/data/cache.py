@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from campaign.core.files import write_json_quietly
 from campaign.data import countries, models, text, yamlio
 
 FOLDER = ".cache/campaign"
@@ -110,23 +110,4 @@ class RecordCache:
         """Write atomically; a cache that cannot be written is simply not kept."""
         if self.dirty:
             entries = {rel: [e.stat, e.sha, e.data, e.lines] for rel, e in self.entries.items()}
-            write_json(self.path, {"version": self.version, "entries": entries})
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write `data` as compact JSON atomically (a temporary file, then a rename); on any error
-    nothing is written, as a cache that cannot be kept is simply rebuilt next time."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            # dumps, not dump: only dumps uses the C encoder
-            fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-        os.replace(tmp, path)
-        tmp = None
-    except (OSError, ValueError):  # ValueError: a name that is not valid UTF-8
-        pass
-    finally:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
+            write_json_quietly(self.path, {"version": self.version, "entries": entries})

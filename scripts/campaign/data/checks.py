@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaign.core.errors import Problem
 from campaign.data import countries
 from campaign.data.dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset, Record
+from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
-from campaign.data.text import name_key
 from campaign.records import letter
 
 
@@ -50,29 +49,6 @@ def _missions(ds: Dataset) -> list[Problem]:
             elif covered[code] > 1:
                 problems.append(Problem(MISSIONS, rec.line("also_covers"), f"{code} is covered by {covered[code]} missions; exactly one may cover it"))
     return problems
-
-
-@dataclass
-class Taken:
-    """Names (casefolded, per country) and fingerprints already signed, with the file of each."""
-
-    names: dict[str, str] = field(default_factory=dict)
-    fingerprints: dict[str, str] = field(default_factory=dict)
-
-    def claim(self, rec: Record[Signature]) -> list[Problem]:
-        """Take `rec`'s name and fingerprint; a problem for each one another file took first."""
-        s, problems = rec.model, []
-        key = f"{s.country}:{name_key(s.name)}"
-        if key in self.names:
-            problems.append(Problem(rec.path, rec.line("name"), f"duplicate signature: {self.names[key]} already has this name from {s.country}; remove this file"))
-        else:
-            self.names[key] = rec.path
-        if s.fingerprint:
-            if s.fingerprint in self.fingerprints:
-                problems.append(Problem(rec.path, rec.line("fingerprint"), f"duplicate signature: {self.fingerprints[s.fingerprint]} was signed with the same email address; remove this file"))
-            else:
-                self.fingerprints[s.fingerprint] = rec.path
-        return problems
 
 
 def signature(rec: Record[Signature], missions: Collection[str], taken: Taken) -> list[Problem]:

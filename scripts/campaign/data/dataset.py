@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import repeat
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -48,7 +49,10 @@ class Record(Generic[M]):
 
 @dataclass
 class Dataset:
-    """Everything under `data/`, validated file by file; cross-file rules live in `checks`."""
+    """Everything under `data/`, validated file by file; cross-file rules live in `checks`.
+
+    Built once by `load` and read, not changed, after that: the lookups below are computed
+    on first use and kept."""
 
     root: Path
     campaign: Campaign | None = None
@@ -58,19 +62,38 @@ class Dataset:
     letters: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
-    @property
+    @cached_property
     def mission_by_id(self) -> dict[str, Mission]:
         return {r.model.id: r.model for r in self.missions}
+
+    @cached_property
+    def serving(self) -> dict[str, Mission]:
+        """Country code -> the mission that receives its letters: the country's primary
+        mission, else the one whose `also_covers` lists it (the first in the directory)."""
+        found: dict[str, Mission] = {}
+        for rec in self.missions:
+            if rec.model.primary:
+                found.setdefault(rec.model.country, rec.model)
+        for rec in self.missions:
+            for code in rec.model.also_covers:
+                found.setdefault(code, rec.model)
+        return found
+
+    def mission_for(self, country: str) -> Mission | None:
+        """The mission that receives a country's letters, or None."""
+        return self.serving.get(country)
+
+    def destination(self, sig: Signature) -> str | None:
+        """The id of the mission that receives `sig`'s letter: its own `mission`, else its
+        country's (an organisation may leave it out); None when there is none."""
+        if sig.mission is not None:
+            return sig.mission
+        found = self.serving.get(sig.country)
+        return found.id if found else None
 
     def summary(self) -> str:
         """What was loaded, as `validate` reports it."""
         return f"ok: {len(self.signatures)} signatures, {len(self.missions)} missions, {len(self.actions)} actions"
-
-    def require_valid(self) -> Dataset:
-        """Raise CampaignError when any problem was found."""
-        if self.problems:
-            raise CampaignError(self.problems)
-        return self
 
 
 def find_root(start: Path | None = None) -> Path:

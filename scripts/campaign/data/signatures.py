@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from campaign.core.errors import CampaignError, DataError, Problem, read_input
-from campaign.data import yamlio
+from campaign.data import duplicates, yamlio
 from campaign.data.dataset import SIGNATORIES, Dataset, describe_error
-from campaign.data.models import Mission, Signature
-from campaign.data.text import name_key
+from campaign.data.duplicates import Taken
+from campaign.data.models import Signature
 
 SCHEMA_FROM_SHARD = "../../../schemas/signature.schema.json"
 CSV_MAX_BYTES = 50 * 1024 * 1024
@@ -25,12 +25,12 @@ _FALSE = {"no", "n", "false", "0", ""}
 
 
 def relative_path(sig: Signature) -> str:
-    """Where a signature is stored: 256 shard folders, file named by a hash of name + country.
+    """Where a signature is stored: 256 shard folders, file named by a hash of its duplicate key.
 
     The same person signing twice maps to the same file, and the file name reveals nothing
     beyond what the file holds.
     """
-    digest = hashlib.sha256(f"{name_key(sig.name)}\0{sig.country}".encode()).hexdigest()
+    digest = hashlib.sha256(duplicates.key(sig).encode()).hexdigest()
     return f"{SIGNATORIES}/{digest[:2]}/{digest[2:18]}.yaml"
 
 
@@ -39,41 +39,21 @@ def to_yaml(sig: Signature) -> str:
     return yamlio.dumps(sig.model_dump(mode="json", exclude_none=True), schema=SCHEMA_FROM_SHARD)
 
 
-def mission_for(ds: Dataset, country: str) -> Mission | None:
-    """The mission that receives a country's letters: its primary, or the one covering it."""
-    for rec in ds.missions:
-        if rec.model.primary and rec.model.country == country:
-            return rec.model
-    for rec in ds.missions:
-        if country in rec.model.also_covers:
-            return rec.model
-    return None
-
-
 class Index:
-    """Existing signatures by duplicate key and fingerprint, to refuse a second signature."""
+    """Existing signatures (duplicate keys, fingerprints) and mission ids, to refuse a second signature."""
 
     def __init__(self, ds: Dataset) -> None:
         self.missions = ds.mission_by_id
-        self.ds = ds
-        self.names = {(name_key(r.model.name), r.model.country): r.path for r in ds.signatures}
-        self.fingerprints = {r.model.fingerprint: r.path for r in ds.signatures if r.model.fingerprint}
+        self.taken = Taken.of(ds.signatures)
 
     def problem(self, sig: Signature) -> str | None:
         """Why `sig` cannot be added, or None."""
         if sig.mission is not None and sig.mission not in self.missions:
             return f"unknown mission {sig.mission!r}; use an id from data/missions.yaml"
-        key = (name_key(sig.name), sig.country)
-        if key in self.names:
-            return f"already signed: {self.names[key]} has this name from {sig.country}"
-        if sig.fingerprint and sig.fingerprint in self.fingerprints:
-            return f"already signed with this email address ({self.fingerprints[sig.fingerprint]})"
-        return None
+        return self.taken.reason(sig)
 
     def add(self, sig: Signature, path: str) -> None:
-        self.names[(name_key(sig.name), sig.country)] = path
-        if sig.fingerprint:
-            self.fingerprints[sig.fingerprint] = path
+        self.taken.add(sig, path)
 
 
 def build(ds: Dataset, fields: dict[str, Any]) -> Signature:
@@ -81,7 +61,7 @@ def build(ds: Dataset, fields: dict[str, Any]) -> Signature:
     fields = {k: v for k, v in fields.items() if v is not None}
     fields.setdefault("signed", dt.date.today())
     if fields.get("type", "individual") == "individual" and "mission" not in fields and "country" in fields:
-        mission = mission_for(ds, fields["country"])
+        mission = ds.mission_for(fields["country"])
         if mission:
             fields["mission"] = mission.id
     return Signature.model_validate(fields)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 import re
 import time
 import unicodedata
@@ -41,7 +40,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from campaign.core.errors import CampaignError, Problem
+from campaign.core.errors import CampaignError, Problem, ResponseError
+from campaign.core.retry import backoff
 from campaign.data import countries
 
 BASE_URL = "https://www.gov.uk"
@@ -86,17 +86,6 @@ def web_url(slug: str) -> str:
 
 
 # --- errors --------------------------------------------------------------------------------
-
-
-class ResponseError(CampaignError):
-    """A response that cannot be used: `url:line: message` like every other problem."""
-
-    def __init__(self, url: str, message: str, line: int = 1) -> None:
-        super().__init__([Problem(url, line, message)])
-        self.url, self.line, self.message = url, line, message
-
-    def problem(self) -> Problem:
-        return Problem(self.url, self.line, self.message)
 
 
 class _Reader:
@@ -495,7 +484,7 @@ class Client:
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after and retry_after.strip().isdigit():
             return min(float(retry_after.strip()), self.max_backoff)
-        return min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+        return backoff(attempt, self.backoff, self.max_backoff, jitter=True)
 
     def get_json(self, path: str, params: dict[str, Any] | None = None, *, gone_ok: bool = False) -> tuple[Any, str]:
         """GET and decode JSON with retries; (None, url) for 404/410 when `gone_ok`."""
@@ -572,7 +561,7 @@ class Client:
             try:
                 results[slug] = self.organisation(slug)
             except ResponseError as exc:
-                problems.append(exc.problem())
+                problems.extend(exc.problems)
 
         with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
             list(pool.map(one, slugs))

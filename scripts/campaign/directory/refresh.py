@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -50,6 +48,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from campaign.core.errors import CampaignError, Problem
+from campaign.core.files import write_atomic
 from campaign.data import countries, yamlio
 from campaign.data.checks import check as cross_check
 from campaign.data.dataset import MISSIONS, MISSIONS_MAX_BYTES, Dataset, Record, describe_error, parse
@@ -485,21 +484,5 @@ def write(root: Path, diff: Diff) -> Path:
     if path.read_bytes() != diff.original:
         raise CampaignError([Problem(MISSIONS, 1, "the file changed while GOV.UK was read; nothing was written: "
                                                   "run the refresh again")])
-    fd, tmp = tempfile.mkstemp(prefix=".missions.", suffix=".yaml.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomic(path, text.encode("utf-8"))
     return path

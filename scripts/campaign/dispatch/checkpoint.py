@@ -11,43 +11,28 @@ nor in .git/config), so the checkout can run with `persist-credentials: false`.
 from __future__ import annotations
 
 import base64
-import os
-import random
 import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
+from campaign.core.git import Git
+from campaign.core.retry import backoff
 from campaign.records.ledger import FOLDER
 
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 
 
-class Git:
-    def __init__(self, root: Path, environ: Mapping[str, str] | None = None) -> None:
-        self.root = root
-        self.env = dict(os.environ if environ is None else environ)
-
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(["git", *args], cwd=self.root, env=self.env, capture_output=True, text=True)
-        if check and done.returncode != 0:
-            raise CampaignError([Problem(FOLDER, 1, f"git {args[0]} failed: {(done.stderr or done.stdout).strip()}")])
-        return done
-
-    def out(self, *args: str) -> str:
-        return self(*args).stdout.strip()
-
-
 def _environment(git: Git, remote: str) -> None:
     """Commit identity when none is configured, and the token for an https remote."""
-    if not git("config", "user.email", check=False).stdout.strip():
+    if not _said(git("config", "user.email", check=False)):
         for who in ("AUTHOR", "COMMITTER"):
             git.env.setdefault(f"GIT_{who}_NAME", BOT_NAME)
             git.env.setdefault(f"GIT_{who}_EMAIL", BOT_EMAIL)
     token = git.env.get("GITHUB_TOKEN")
-    url = git("remote", "get-url", remote, check=False).stdout.strip()
+    url = _said(git("remote", "get-url", remote, check=False))
     if token and url.startswith("https://"):
         server = git.env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
@@ -63,7 +48,7 @@ def commit(git: Git, message: str) -> bool:
     if not (git.root / FOLDER).is_dir():
         return False
     git("add", "--", FOLDER)
-    if git("diff", "--cached", "--quiet", "--", FOLDER, check=False).returncode == 0:
+    if git.ok("diff", "--cached", "--quiet", "--", FOLDER):
         return False
     git("commit", "-q", "-m", message, "--", FOLDER)
     return True
@@ -80,7 +65,7 @@ def push_ledger(
     pause: float = 2.0,
 ) -> str:
     """Commit `data/dispatch/` and push it to `remote`/`branch`; return what happened."""
-    git = Git(root, environ)
+    git = Git(root, environ, where=FOLDER)
     _environment(git, remote)
     committed = commit(git, message)
     if branch is None:
@@ -94,7 +79,7 @@ def push_ledger(
         done = git("push", "-q", remote, f"HEAD:refs/heads/{branch}", check=False)
         if done.returncode == 0:
             return f"pushed the ledger to {remote}/{branch}" + ("" if committed else " (no new ledger lines)")
-        last = (done.stderr or done.stdout).strip()
+        last = _said(done, stderr=True)
         if attempt == attempts:
             break
         git("fetch", "-q", remote, branch)
@@ -102,6 +87,12 @@ def push_ledger(
         if rebased.returncode != 0:
             git("rebase", "--abort", check=False)
             raise CampaignError([Problem(FOLDER, 1, "the ledger commit does not rebase on "
-                                         f"{remote}/{branch}: {(rebased.stderr or rebased.stdout).strip()}")])
-        sleep(pause * 2 ** (attempt - 1) * (0.5 + random.random()))
+                                         f"{remote}/{branch}: {_said(rebased, stderr=True)}")])
+        sleep(backoff(attempt, pause, jitter=True))
     raise CampaignError([Problem(FOLDER, 1, f"could not push the ledger after {attempts} attempts: {last}")])
+
+
+def _said(done: subprocess.CompletedProcess[bytes], stderr: bool = False) -> str:
+    """What a git command printed (its error output first, with `stderr`), as stripped text."""
+    raw = (done.stderr or done.stdout) if stderr else done.stdout
+    return raw.decode("utf-8", "replace").strip()

@@ -24,10 +24,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from campaign.core.errors import CampaignError, Problem
+from campaign.data import duplicates
 from campaign.data.dataset import Dataset
 from campaign.data.models import Dispatch, Mission, Signature
-from campaign.data.signatures import mission_for
-from campaign.data.text import name_key
 
 Phase = Literal["before", "waiting", "due", "grace", "after"]
 SENDING_PHASES: frozenset[Phase] = frozenset({"due", "grace"})
@@ -139,22 +138,16 @@ def plan(ds: Dataset, now: dt.datetime, force: bool = False, missions: Iterable[
     if unknown:
         raise CampaignError([Problem("--mission", 1, f"unknown mission {m!r}; use an id from data/missions.yaml") for m in unknown])
     result = Plan(now=now, forced=force, missions={})
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     grouped: dict[str, list[tuple[str, Signature]]] = {}
-    fallback: dict[str, Mission | None] = {}
     for rec in sorted(ds.signatures, key=lambda r: r.path):
         sig = rec.model
-        dup = (name_key(sig.name), sig.country)
+        dup = duplicates.key(sig)
         if dup in seen:
             result.duplicates.append(rec.path)
             continue
         seen.add(dup)
-        mission_id = sig.mission
-        if mission_id is None:
-            if sig.country not in fallback:
-                fallback[sig.country] = mission_for(ds, sig.country)
-            found = fallback[sig.country]
-            mission_id = found.id if found else None
+        mission_id = ds.destination(sig)
         if mission_id is None or mission_id not in by_id:
             result.unassigned.append(rec.path)
             continue

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from campaign.core.errors import CampaignError, Problem
+from campaign.core.retry import backoff
 from campaign.data.dataset import Dataset
 from campaign.dispatch.planning import Letter, MissionPlan, Plan, plan
 from campaign.dispatch.throttle import Throttle
@@ -218,7 +219,7 @@ class Dispatcher:
                 queues[pick.domain].appendleft(pick)
                 break
             if outcome is not None and outcome.state == "deferred" and pick.tries < s.attempts:
-                delay = min(s.max_backoff, s.backoff * 2 ** (pick.tries - 1))
+                delay = backoff(pick.tries, s.backoff, s.max_backoff)
                 heapq.heappush(retries, (self.clock() + delay, next(seq), pick))
             if self.checkpoint and s.checkpoint_every is not None and self.clock() - last_checkpoint >= s.checkpoint_every:
                 self.checkpoint()

@@ -15,7 +15,6 @@ tree, so a retry duplicates nothing.
 from __future__ import annotations
 
 import os
-import random
 import re
 import secrets
 import subprocess
@@ -24,16 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from campaign.core.errors import CampaignError, Problem
+from campaign.core.errors import CampaignError, ForgeError, Problem
+from campaign.core.git import Git
+from campaign.core.retry import backoff
 
 SAFE_PATH = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$")
 BOT_NAME = "Campaign intake"
 BOT_EMAIL = "intake@campaign.invalid"
 """The identity of intake commits: a fixed address of the reserved `.invalid` domain, never a signer's."""
-
-
-class ForgeError(Exception):
-    """The forge refused or could not be reached; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -87,14 +84,7 @@ class LocalForge:
 
     def _git(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in ("GIT_EXEC_PATH",)}
-        try:
-            done = subprocess.run(["git", *args], cwd=self.root, input=input, capture_output=True, env=env, timeout=300)
-        except FileNotFoundError:
-            raise ForgeError("git is not installed; install git to use the local forge") from None
-        if check and done.returncode != 0:
-            detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise ForgeError(f"git {args[0]} failed: {detail[-1] if detail else done.returncode}")
-        return done
+        return Git(self.root, env, where=str(self.root), error=ForgeError, timeout=300).run(*args, input=input, check=check)
 
     def _rev(self, ref: str) -> str | None:
         done = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
@@ -132,7 +122,7 @@ class LocalForge:
             if done.returncode == 0:
                 self.notes.append(f"{title}: {commit[:12]} on {branch}")
                 return Published(branch, commit, base)
-            time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 8))  # another flush moved the branch: retry on its tip
+            time.sleep(backoff(attempt + 1, 0.02, cap=0.3, jitter=True))  # another flush moved the branch: retry on its tip
         raise ForgeError(f"{branch} kept moving while committing; try the flush again")
 
     def _commit(self, parent: str, files: dict[str, bytes], message: str) -> str:

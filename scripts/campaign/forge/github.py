@@ -36,7 +36,9 @@ from typing import Any
 
 import httpx
 
-from campaign.forge.base import ForgeError, Published, check_paths
+from campaign.core.errors import ForgeError
+from campaign.core.retry import backoff
+from campaign.forge.base import Published, check_paths
 
 API = "https://api.github.com"
 TOKEN_ENVS = ("CAMPAIGN_GITHUB_TOKEN", "GITHUB_TOKEN")
@@ -90,10 +92,10 @@ class GitHubForge:
             except httpx.HTTPError as exc:
                 if attempt == 2:
                     raise ForgeError(f"cannot reach {self.api_url} ({type(exc).__name__}); try again later") from None
-                time.sleep(self.retry_pause * 2 ** attempt)
+                time.sleep(backoff(attempt + 1, self.retry_pause))
                 continue
             if response.status_code in (502, 503, 504) and attempt < 2:
-                time.sleep(self.retry_pause * 2 ** attempt)
+                time.sleep(backoff(attempt + 1, self.retry_pause))
                 continue
             if response.status_code in ok:
                 return response

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
+from campaign.core.errors import KeyConfigError
 from campaign.data.models import Email
 
 KEY_ENV = "CAMPAIGN_FINGERPRINT_KEY"
@@ -25,10 +26,6 @@ LOCAL_KEY = ".cache/intake/fingerprint.key"
 """Where a key is generated for a local run without configuration (`.cache/` is git-ignored)."""
 _EMAIL = TypeAdapter(Email)
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
-
-
-class FingerprintKeyError(ValueError):
-    """The configured key is unusable."""
 
 
 def normalise(email: str) -> str:
@@ -60,7 +57,7 @@ def load_key(root: Path, env: dict[str, str] | None = None) -> tuple[bytes, str]
     value = (os.environ if env is None else env).get(KEY_ENV, "")
     if value:
         if len(value) < 32:
-            raise FingerprintKeyError(f"{KEY_ENV} is {len(value)} characters long; use at least 32 (e.g. `openssl rand -hex 32`)")
+            raise KeyConfigError(f"{KEY_ENV} is {len(value)} characters long; use at least 32 (e.g. `openssl rand -hex 32`)")
         return value.encode("utf-8"), f"${KEY_ENV}"
     path = root / LOCAL_KEY
     if not path.is_file():

@@ -22,10 +22,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import countries, dataset, signatures
+from campaign.data import countries, dataset, duplicates, signatures
 from campaign.data.dataset import describe_error
 from campaign.data.models import Campaign, IntakeLimits, Signature
-from campaign.data.text import name_key
 from campaign.forge.base import Forge, Published
 from campaign.intake import fingerprint as fp
 from campaign.intake.store import Mail, Store, token_hash
@@ -141,7 +140,7 @@ class Intake:
                                  "reload the page and submit again"]
         country = text["country"].upper()
         if (not text["mission"] and "mission" not in errors and country in countries.names()
-                and not signatures.mission_for(self.ds, country)):
+                and not self.ds.mission_for(country)):
             errors["mission"] = [f"no mission receives letters from {countries.name(country)} yet; choose one from the directory"]
         key = fp.fingerprint(self.settings.key, email) if "email" not in errors else None
         try:
@@ -160,14 +159,13 @@ class Intake:
         assert key is not None
         if sig.mission not in self.index.missions:
             return _invalid({"mission": [f"unknown mission {sig.mission!r}; choose one from the directory"]})
-        dup_name = (name_key(sig.name), sig.country)
-        if dup_name in self.index.names:
+        if self.index.taken.name_holder(sig):
             return _duplicate(sig)
-        if key in self.index.fingerprints:
+        if self.index.taken.address_holder(sig):
             self._notice(email)
             return self._accepted()
         token = secrets.token_urlsafe(32)
-        added = self.store.add(name_key="\0".join(dup_name), fingerprint=key, email=email, token=token, ttl=self.ttl,
+        added = self.store.add(name_key=duplicates.key(sig), fingerprint=key, email=email, token=token, ttl=self.ttl,
                                signature=sig.model_dump(mode="json", exclude_none=True))
         if added.kind == "duplicate_name":
             return _duplicate(sig)

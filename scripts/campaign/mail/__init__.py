@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from campaign.mail.base import BackendError, BaseBackend, Outcome, State, envelope_sender, header_problem, recipients
+from campaign.core.errors import BackendError
+from campaign.mail.base import BaseBackend, Outcome, State, envelope_sender, header_problem, recipients
 from campaign.mail.memory import MemoryBackend
 
 BACKENDS = {

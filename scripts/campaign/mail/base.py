@@ -30,10 +30,6 @@ BeforeData = Callable[[], None]
 over (SMTP DATA); the dispatcher records `sending` in its ledger there."""
 
 
-class BackendError(Exception):
-    """A problem that would hit every message alike (bad settings, login refused): stop the run."""
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What became of one message: a state and a human-readable detail (e.g. the server reply)."""

@@ -9,12 +9,12 @@ a temporary name, fsynced and renamed, so a crash never leaves half a letter beh
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
+from campaign.core.files import write_atomic
 from campaign.mail.base import BaseBackend, BeforeData, Outcome
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -52,16 +52,9 @@ class FileBackend(BaseBackend):
         except OSError as exc:
             return Outcome("deferred", f"cannot create the outbox {self.outbox}: {exc.strerror or exc}")
         target = self.outbox / file_name(message)
-        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         before_data()
         try:
-            data = message.as_bytes(policy=message.policy.clone(linesep="\n", utf8=True))
-            with open(temp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(temp, target)
+            write_atomic(target, message.as_bytes(policy=message.policy.clone(linesep="\n", utf8=True)))
         except OSError as exc:
-            temp.unlink(missing_ok=True)
             return Outcome("deferred", f"cannot write {target}: {exc.strerror or exc}")
         return Outcome("sent", f"written to {self.outbox.name}/{target.name}")

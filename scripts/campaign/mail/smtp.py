@@ -33,7 +33,8 @@ from collections.abc import Mapping
 from email.generator import BytesGenerator
 from email.message import EmailMessage
 
-from campaign.mail.base import BackendError, BaseBackend, BeforeData, Outcome, envelope_sender, recipients
+from campaign.core.errors import BackendError
+from campaign.mail.base import BaseBackend, BeforeData, Outcome, envelope_sender, recipients
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}

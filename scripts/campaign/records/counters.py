@@ -11,8 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from campaign.data.dataset import Dataset
-from campaign.data.models import Signature
-from campaign.data.signatures import mission_for
 
 
 @dataclass(frozen=True)
@@ -44,26 +42,14 @@ class Counters:
     """Signatures with no mission to go to (an organisation from a country without one)."""
 
 
-def destination(ds: Dataset, sig: Signature, cache: dict[str, str | None] | None = None) -> str | None:
-    """The id of the mission that receives `sig`'s letter, or None when there is none."""
-    if sig.mission is not None:
-        return sig.mission
-    cache = {} if cache is None else cache
-    if sig.country not in cache:
-        found = mission_for(ds, sig.country)
-        cache[sig.country] = found.id if found else None
-    return cache[sig.country]
-
-
 def count(ds: Dataset, letters_sent: int = 0) -> Counters:
     """Every counter of the dataset (which should have validated)."""
     sigs = [r.model for r in ds.signatures]
     known = ds.mission_by_id
     by_mission: Counter[str] = Counter()
-    fallback: dict[str, str | None] = {}
     unassigned = 0
     for sig in sigs:
-        target = destination(ds, sig, fallback)
+        target = ds.destination(sig)
         if target is None or target not in known:
             unassigned += 1
         else:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign.core.errors import CampaignError, Problem
+from campaign.core.files import sync_folder
 from campaign.data.models import Campaign
 
 FOLDER = "data/dispatch"
@@ -202,11 +203,7 @@ class Ledger:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             if not existed:  # make the new file's name durable too
-                dir_fd = os.open(self.path.parent, os.O_RDONLY)
-                try:
-                    os.fsync(dir_fd)
-                finally:
-                    os.close(dir_fd)
+                sync_folder(self.path.parent)
         return self._fd
 
     def close(self) -> None:

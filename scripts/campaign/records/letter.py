@@ -20,7 +20,7 @@ from functools import lru_cache
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from campaign.core.errors import CampaignError, Problem
+from campaign.core.errors import CampaignError, LetterError, Problem
 from campaign.data import countries
 from campaign.data.models import Campaign, Mission, Signature
 
@@ -84,10 +84,6 @@ WITHHELD = {
     "organisation": "An organisation based in {country}",
 }
 """How a signatory who did not consent to be named in the letter signs it."""
-
-
-class LetterError(ValueError):
-    """A letter that cannot be sent as it stands (e.g. a header with a control character)."""
 
 
 def signer_line(sig: Signature) -> str:

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from campaign.core.errors import Problem
+from campaign.core.files import write_json_quietly
 from campaign.data import checks, dataset
-from campaign.data.cache import FOLDER, code_version, write_json
+from campaign.data.cache import FOLDER, code_version
+from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
 from campaign.records import letter
 from campaign.review.rules import Change, allowed, changes, ignored, merge_base, rules, tracked, tree
@@ -42,13 +44,13 @@ class Summary:
 
     ok: bool
     missions: list[str] = field(default_factory=list)
-    taken: checks.Taken = field(default_factory=checks.Taken)
+    taken: Taken = field(default_factory=Taken)
     signatures: int = 0
     actions: int = 0
 
     @classmethod
     def of(cls, ds: dataset.Dataset) -> Summary:
-        taken = checks.Taken()
+        taken = Taken()
         for rec in ds.signatures:
             taken.claim(rec)
         return cls(not checks.validate(ds), sorted(ds.mission_by_id), taken, len(ds.signatures), len(ds.actions))
@@ -67,7 +69,7 @@ def _cache_path(root: Path, key: str) -> Path:
 def _read(path: Path) -> Summary | None:
     try:
         s = json.loads(path.read_bytes())
-        return Summary(s["ok"], s["missions"], checks.Taken(s["names"], s["fingerprints"]), s["signatures"], s["actions"])
+        return Summary(s["ok"], s["missions"], Taken(s["names"], s["fingerprints"]), s["signatures"], s["actions"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing or unreadable: validate in full and write it again
 
@@ -81,7 +83,7 @@ def _write(path: Path, summary: Summary) -> None:
             old.unlink(missing_ok=True)
     except OSError:
         pass
-    write_json(path, data)
+    write_json_quietly(path, data)
 
 
 def check(root: Path, base: str) -> Result:

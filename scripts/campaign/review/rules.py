@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import stat
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
+from campaign.core.git import Git
 from campaign.data.models import PHOTO_PATTERN
 
 # No hidden files or folders: validation skips them, so they could hold anything.
@@ -29,14 +29,7 @@ class Change:
 
 
 def _git(root: Path, *args: str) -> str:
-    try:
-        out = subprocess.run(["git", *args], cwd=root, capture_output=True, check=True)
-    except FileNotFoundError:
-        raise CampaignError([Problem(".", 1, "git is not installed; install git to use --base")]) from None
-    except subprocess.CalledProcessError as exc:
-        detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise CampaignError([Problem(".", 1, f"git {' '.join(args[:2])} failed: {detail[-1] if detail else exc}")]) from None
-    return out.stdout.decode("utf-8", "surrogateescape")
+    return Git(root).text(*args)
 
 
 def merge_base(root: Path, base: str) -> str:

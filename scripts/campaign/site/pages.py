@@ -42,7 +42,7 @@ from campaign.data.models import Action, Mission, Signature
 from campaign.data.signatures import SCHEMA_FROM_SHARD
 from campaign.directory import check as missioncheck
 from campaign.records import letter, phones
-from campaign.records.counters import Counters, count, destination
+from campaign.records.counters import Counters, count
 
 TEMPLATES = Path(__file__).parent / "templates"
 NAMES_PER_PAGE = 1000
@@ -253,16 +253,15 @@ class Site:
     @cached_property
     def covered(self) -> dict[str, Mission]:
         """Countries without a mission of their own, mapped to the mission that serves them."""
-        found = {code: m for m in self.missions for code in m.also_covers}
+        found = {code: m for code, m in self.ds.serving.items() if m.country != code}
         return dict(sorted(found.items(), key=lambda item: sort_key(countries.name(item[0]))))
 
     @cached_property
     def destinations(self) -> dict[str, list[Signature]]:
         """Signatures per mission id (what each mission will receive)."""
         found: dict[str, list[Signature]] = defaultdict(list)
-        cache: dict[str, str | None] = {}
         for rec in self.ds.signatures:
-            target = destination(self.ds, rec.model, cache)
+            target = self.ds.destination(rec.model)
             if target is not None:
                 found[target].append(rec.model)
         return found
@@ -476,14 +475,8 @@ class Site:
 
     def form(self, preselect: str | None = None) -> dict[str, Any]:
         """What the sign form (theme partial `partials/sign-form.html`) shows."""
-        options = []
-        for m in self.missions:
-            if m.primary:
-                options.append({"country": m.country, "name": countries.name(m.country), "mission": m.id,
-                                "label": m.name, "via": None})
-        for code, m in self.covered.items():
-            options.append({"country": code, "name": countries.name(code), "mission": m.id,
-                            "label": m.name, "via": countries.name(m.country)})
+        options = [{"country": code, "name": countries.name(code), "mission": m.id, "label": m.name,
+                    "via": countries.name(m.country) if m.country != code else None} for code, m in self.ds.serving.items()]
         options.sort(key=lambda o: sort_key(o["name"]))
         path, text, link = self.individual_example()
         return {
