@@ -339,6 +339,14 @@ def load(root: Path, use_cache: bool = True) -> Dataset:
             gc.enable()
 
 
+def load_with_campaign(root: Path) -> Dataset:
+    """`load`, raising CampaignError when the campaign settings themselves did not load."""
+    ds = load(root)
+    if ds.campaign is None:
+        raise CampaignError([p for p in ds.problems if p.path == CAMPAIGN])
+    return ds
+
+
 def _load(root: Path, use_cache: bool) -> Dataset:
     ds = Dataset(root=root)
     record, problems = load_record(root, CAMPAIGN, Campaign)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from campaign.core.errors import CampaignError, Problem
 from campaign.data.models import Action, Campaign, MissionDirectory, Signature
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -44,3 +45,10 @@ def stale(root: Path) -> list[str]:
     """The schema files that differ from what the models generate."""
     return [rel for rel, text in files().items()
             if not (root / rel).is_file() or (root / rel).read_text(encoding="utf-8") != text]
+
+
+def check(root: Path) -> None:
+    """CampaignError naming every schema file that differs from what the models generate."""
+    found = stale(root)
+    if found:
+        raise CampaignError([Problem(rel, 1, "out of date; run `campaign schema`") for rel in found])

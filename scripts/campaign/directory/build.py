@@ -205,3 +205,9 @@ def build(source_path: Path) -> str:
     except ValidationError as exc:
         raise CampaignError([Problem(shown, 1, f"converted record {describe_error(e)}") for e in exc.errors()]) from None
     return HEADER + yamlio.dumps(data, schema="../schemas/missions.schema.json")
+
+
+def write(source_path: Path, target: Path) -> str:
+    """Build the directory from `source_path` into `target`; what was written."""
+    target.write_text(build(source_path), encoding="utf-8")
+    return f"wrote {target}"

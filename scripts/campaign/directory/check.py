@@ -35,8 +35,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from campaign.core.errors import CampaignError
 from campaign.data import countries
-from campaign.data.dataset import MISSIONS, Dataset, data_files
+from campaign.data.dataset import MISSIONS, Dataset, data_files, load
 from campaign.data.models import Mission
 from campaign.directory.govuk import slug_of
 from campaign.records import phones
@@ -284,3 +285,12 @@ def correction_url(repository: str, mission: Mission, found: list[Finding] | tup
     query = urlencode({"title": f"Mission details: {mission.name} ({mission.id})", "labels": "mission-correction",
                        "body": body[:6000]})
     return f"https://github.com/{repository}/issues/new?{query}"
+
+
+def run(root: Path, *, max_age_days: int = DEFAULT_MAX_AGE_DAYS, today: dt.date | None = None) -> Report:
+    """`campaign missions check`: the report of the repository's directory (which must load)."""
+    ds = load(root)
+    bad = [p for p in ds.problems if p.path == MISSIONS]
+    if bad:
+        raise CampaignError(bad)
+    return report(ds, max_age_days=max_age_days, today=today)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -51,8 +52,8 @@ from campaign.core.errors import CampaignError, Problem
 from campaign.core.files import write_atomic
 from campaign.data import countries, yamlio
 from campaign.data.checks import check as cross_check
-from campaign.data.dataset import MISSIONS, MISSIONS_MAX_BYTES, Dataset, Record, describe_error, parse
-from campaign.data.models import Mission, MissionDirectory, Phone
+from campaign.data.dataset import CAMPAIGN, MISSIONS, MISSIONS_MAX_BYTES, Dataset, Record, describe_error, load_record, parse
+from campaign.data.models import Campaign, Mission, MissionDirectory, Phone
 from campaign.data.text import name_key
 from campaign.directory import build as directory
 from campaign.directory import govuk
@@ -486,3 +487,24 @@ def write(root: Path, diff: Diff) -> Path:
                                                   "run the refresh again")])
     write_atomic(path, text.encode("utf-8"))
     return path
+
+
+def run(root: Path, *, base_url: str = govuk.BASE_URL, write_: bool = False, jobs: int = 4, timeout: float = 20.0,
+        attempts: int = 4, backoff: float = 1.0, echo: Callable[[str], None] = print) -> None:
+    """`campaign missions refresh`: print the differences with GOV.UK; with `write_`, apply them."""
+    record, _ = load_record(root, CAMPAIGN, Campaign)
+    contact = f"https://github.com/{record.model.intake.repository}" if record else None
+    with govuk.Client(base_url, timeout=timeout, attempts=attempts, backoff=backoff, jobs=jobs,
+                      agent=govuk.user_agent(contact)) as client:
+        diff = plan(root, client)
+    echo(diff.render())
+    if not write_:
+        echo("\ndry run: nothing written; run `campaign missions refresh --write` to apply" if diff.has_changes
+             else "\nnothing to change")
+    elif not diff.has_changes and not diff.blocking:
+        echo("\nnothing to change; data/missions.yaml left as it is")
+    else:
+        write(root, diff)
+        counts = diff.counts()
+        echo(f"\nwrote {MISSIONS}: {counts['added']} added, {counts['changed']} changed, {counts['closed']} closed, "
+             f"{counts['reverified']} re-dated; review with `git diff` and run `campaign validate`")

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from campaign.core.errors import CampaignError
 from campaign.dispatch.planning import MissionPlan
 from campaign.dispatch.runner import Result
 from campaign.records.ledger import Ledger
@@ -160,6 +161,16 @@ class Report:
         with open(Path(target), "a", encoding="utf-8") as fh:
             fh.write(self.markdown())
         return True
+
+    def output(self, environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
+        """What the command prints: the text, then the annotations under GitHub Actions."""
+        notes = self.annotations() if environ.get("GITHUB_ACTIONS") == "true" else []
+        return self.text() + "".join(f"{line}\n" for line in notes)
+
+    def check(self) -> None:
+        """Raise CampaignError when the run was stopped by a problem that hits every letter."""
+        if self.result.fatal:
+            raise CampaignError(f"dispatch stopped: {self.result.fatal}")
 
 
 def build(result: Result, ledger: Ledger) -> Report:

@@ -23,9 +23,10 @@ import yaml
 from pydantic import ValidationError
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import signatures, yamlio
+from campaign.data import dataset, signatures, yamlio
 from campaign.data.dataset import ACTIONS, Dataset, describe_error
 from campaign.data.models import Action
+from campaign.forge.base import get_forge
 
 TEMPLATES = ".github/ISSUE_TEMPLATE"
 LABELS = {"intake: signature", "intake: action"}
@@ -260,3 +261,25 @@ def fetch_photo(url: str) -> bytes:
     if len(data) > PHOTO_MAX_BYTES:
         raise ValueError("the photo is larger than 10 MB")
     return data
+
+
+def process(root: Path, event_path: Path, forge_name: str = "github", base: str | None = None) -> list[str]:
+    """`campaign intake issue`: open a pull request for a valid submission (then comment on the
+    issue and close it), or comment with the validator's messages; the lines to print."""
+    ds = dataset.load_with_campaign(root)
+    assert ds.campaign is not None
+    outcome = handle(root, ds, load_event(event_path))
+    if outcome is None:
+        return ["not an open intake issue: nothing to do"]
+    forge = get_forge(forge_name, root, base=base, repository=ds.campaign.intake.repository)
+    number = outcome.issue.number
+    if not outcome.ok:
+        forge.comment(number, outcome.comment(None))
+        said = f"issue #{number}: not added ({len(outcome.problems)} problems); commented"
+    else:
+        published = forge.publish(outcome.files, branch=f"intake/issue-{number}", message=f"{outcome.title}\n\nFrom issue #{number}.\n",
+                                  title=outcome.title, body=outcome.pull_body(), fresh=True)
+        forge.comment(number, outcome.comment(published.url))
+        forge.close_issue(number)
+        said = f"issue #{number}: {published.describe()}"
+    return [said, *getattr(forge, "notes", [])]

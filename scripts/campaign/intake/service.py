@@ -55,6 +55,8 @@ class Settings:
     db: Path
     public_url: str
     key: bytes
+    key_from: str = "$CAMPAIGN_FINGERPRINT_KEY"
+    """Where the key came from (an environment variable, or the local key file)."""
     forge: Forge | None = None
     mail_backend: str = "file"
     mail_options: dict[str, Any] = field(default_factory=dict)

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from campaign.data.dataset import Dataset
+from campaign.records import ledger
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,15 @@ class Counters:
     published: int = 0
     """Signatures whose name may be shown on the site."""
     unpublished: int = 0
+    in_letters: int = 0
+    """Signatures whose name may be put in the letter."""
     countries: int = 0
     """Countries the signatories live in (or, organisations, are based in)."""
     missions: int = 0
     """Missions in the directory."""
     missions_receiving: int = 0
     """Missions that will receive at least one letter."""
+    missions_with_email: int = 0
     actions: int = 0
     deliveries: int = 0
     calls: int = 0
@@ -63,9 +67,11 @@ def count(ds: Dataset, letters_sent: int = 0) -> Counters:
         organisations=sum(s.type == "organisation" for s in sigs),
         published=published,
         unpublished=len(sigs) - published,
+        in_letters=sum(s.letter for s in sigs),
         countries=len(by_country),
         missions=len(ds.missions),
         missions_receiving=len(by_mission),
+        missions_with_email=sum(bool(r.model.email) for r in ds.missions),
         actions=len(actions),
         deliveries=sum(a.type == "delivery" for a in actions),
         calls=sum(a.type == "call" for a in actions),
@@ -74,3 +80,17 @@ def count(ds: Dataset, letters_sent: int = 0) -> Counters:
         by_country=dict(by_country),
         unassigned=unassigned,
     )
+
+
+def stats(ds: Dataset) -> dict[str, int]:
+    """`campaign stats`: the counters and the dispatch ledger's, by name."""
+    assert ds.campaign is not None
+    c, sent = count(ds), ledger.summary(ds.root, ds.campaign)
+    return {
+        "signatures": c.signatures, "individuals": c.individuals, "organisations": c.organisations,
+        "names_published": c.published, "names_in_letters": c.in_letters, "countries": c.countries,
+        "missions": c.missions, "missions_with_email": c.missions_with_email,
+        "letters_sent": sent.sent, "signatures_delivered": sent.signatures_sent,
+        "letters_deferred": sent.states["deferred"], "letters_failed": sent.states["failed"],
+        "letters_unknown": sent.states["unknown"] + sent.states["sending"],
+    }

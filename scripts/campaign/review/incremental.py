@@ -86,6 +86,14 @@ def _write(path: Path, summary: Summary) -> None:
     write_json_quietly(path, data)
 
 
+def validate(root: Path, base: str | None = None) -> Result:
+    """`campaign validate`: every problem of the data, and with `base` of the pull request onto it."""
+    if base:
+        return check(root, base)
+    ds = dataset.load(root)
+    return Result(checks.validate(ds), ds.summary())
+
+
 def check(root: Path, base: str) -> Result:
     """Every problem of the work tree as a pull request onto `base`."""
     commit = merge_base(root, base)

@@ -1,0 +1,91 @@
+"""Commands over the campaign's data: validate, sign, import, schema, stats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from campaign.cli import Repo, main
+from campaign.core.errors import CampaignError
+from campaign.data import dataset, schema, signatures
+from campaign.records import counters
+from campaign.review import incremental
+
+
+@main.command()
+@click.option("--base", metavar="REF", help="Also apply the pull-request rules to changes since REF (e.g. origin/main).")
+@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
+              help="`github` prints workflow annotations.")
+@click.pass_context
+def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
+    """Check every file under data/ and the rules between them.
+
+    Prints one `path:line: message` per problem and exits 1 if there is any. With --base, a pull
+    request that only adds signature or action files is checked incrementally: its files
+    against a cached summary of the base tree, once that base has been validated here.
+    """
+    ctx.meta["format"] = fmt
+    result = incremental.validate(ctx.obj.root, base)
+    if result.problems:
+        raise CampaignError(result.problems)
+    click.echo(result.summary, err=fmt == "github")
+
+
+@main.command()
+@click.option("--name", required=True, help="Full name of the person or organisation.")
+@click.option("--country", required=True, help="ISO country code of residence (or seat), e.g. PT.")
+@click.option("--organisation", "kind", flag_value="organisation", help="Sign as an organisation.")
+@click.option("--individual", "kind", flag_value="individual", default=True, help="Sign as a person (default).")
+@click.option("--mission", help="Mission id to receive the letter (default: the country's primary mission).")
+@click.option("--url", help="An organisation's https web site.")
+@click.option("--publish/--no-publish", required=True, help="Consent to list the name on the site.")
+@click.option("--letter/--no-letter", required=True, help="Consent to include the name in the letter.")
+@click.option("--source", type=click.Choice(["pull-request", "issue", "form", "import"]), default="pull-request", show_default=True)
+@click.pass_obj
+def sign(repo: Repo, kind: str, country: str, **fields: object) -> None:
+    """Write one signature file (for organisations and maintainers)."""
+    click.echo(signatures.sign(dataset.load(repo.root), {"type": kind, "country": country.upper(), **fields}))
+
+
+@main.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--signed", type=click.DateTime(["%Y-%m-%d"]), help="Date for rows without a `signed` column (default today).")
+@click.option("--skip-invalid", is_flag=True, help="Write the valid rows even if some are rejected.")
+@click.pass_obj
+def import_(repo: Repo, csv_file: Path, signed: dt.datetime | None, skip_invalid: bool) -> None:
+    """Import a CSV list of additional signatories.
+
+    Columns: name, country, publish, letter (yes/no), and optionally type, mission, url, signed.
+    Without --skip-invalid nothing is written unless every row is valid.
+    """
+    ds = dataset.load(repo.root)
+    written, rejected = signatures.import_csv(ds, csv_file, (signed or dt.datetime.now()).date(), skip_invalid)
+    click.echo(f"imported {len(written)} signatures, rejected {len(rejected)} rows", err=True)
+    if rejected:
+        raise CampaignError(rejected)
+
+
+@main.command("schema")
+@click.option("--check", is_flag=True, help="Only report stale schema files (exit 1 if any).")
+@click.pass_obj
+def schema_(repo: Repo, check: bool) -> None:
+    """Write JSON Schemas for every data file to schemas/."""
+    if check:
+        schema.check(repo.root)
+        return
+    for rel in schema.write(repo.root):
+        click.echo(f"wrote {rel}")
+
+
+@main.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_obj
+def stats_(repo: Repo, as_json: bool) -> None:
+    """Count signatures, missions and letters sent (from the dispatch ledger)."""
+    found = counters.stats(dataset.load_with_campaign(repo.root))
+    width = max(map(len, found))
+    click.echo(json.dumps(found, indent=2) if as_json else
+               "\n".join(f"{key.replace('_', ' '):{width}}  {value:>8,}" for key, value in found.items()))

@@ -1,0 +1,93 @@
+"""The intake as a running service, and its maintenance commands (`campaign serve`, `campaign intake ...`).
+
+`open_intake` wires one `Intake`: the store, the fingerprint key, the forge and the mail
+settings, loading `data/` once. `serve` builds the site (unless told not to), prints what it
+serves and runs the ASGI app until stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from campaign.forge.base import get_forge
+from campaign.intake import app as intake_app
+from campaign.intake import fingerprint, sitebuild
+from campaign.intake.service import Intake, Settings
+
+DEFAULT_DB = ".cache/intake/intake.sqlite3"
+
+
+def open_intake(root: Path, *, db: Path | None = None, forge_name: str | None = None, base: str | None = None,
+                mail_backend: str = "file", outbox: Path | None = None, public_url: str | None = None,
+                local_url: str = "http://127.0.0.1:8000", flush_every: float | None = None, burst: int | None = None,
+                hourly: int | None = None) -> Intake:
+    """An intake service with its store, key, forge and mail settings.
+
+    Confirmation links point at `public_url`, else (github forge) at `intake.endpoint`, else at
+    `local_url`. `burst` and `hourly` override `intake.limits`.
+    """
+    key, key_from = fingerprint.load_key(root)
+    options: dict[str, object] = {"outbox": outbox or root / "outbox"} if mail_backend == "file" else {}
+    service = Intake(Settings(root=root, db=db or root / DEFAULT_DB, public_url=public_url or local_url, key=key,
+                              key_from=key_from, mail_backend=mail_backend, mail_options=options, flush_every=flush_every))
+    settings = service.campaign.intake
+    if not public_url and forge_name == "github" and settings.endpoint:
+        service.settings.public_url = settings.endpoint.rstrip("/")
+    if burst or hourly:
+        service.limits = service.limits.model_copy(update={"burst": burst or service.limits.burst,
+                                                           "hourly": hourly or service.limits.hourly})
+    if forge_name:
+        service.settings.forge = get_forge(forge_name, root, base=base, repository=settings.repository)
+    return service
+
+
+def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, public_url: str | None = None, db: Path | None = None,
+          forge_name: str = "local", base: str | None = None, mail_backend: str = "file", outbox: Path | None = None,
+          flush_every: float | None = None, site: bool = True, origins: tuple[str, ...] = (), burst: int | None = None,
+          hourly: int | None = None, mail_retry_every: float = 30.0, echo: Callable[[str], None] = print) -> None:
+    """Build the site, then serve it with the intake on one origin until stopped (`campaign serve`)."""
+    shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+    every = flush_every if flush_every is not None else (10.0 if forge_name == "local" else 300.0)
+    service = open_intake(root, db=db, forge_name=forge_name, base=base, mail_backend=mail_backend, outbox=outbox,
+                          public_url=public_url, local_url=f"http://{shown}:{port}", flush_every=every or None, burst=burst, hourly=hourly)
+    link_base = service.settings.public_url
+    site_dir, problem = None, "the site was not built (--no-site)"
+    if site:
+        echo("building the site with mkdocs ...")
+        site_dir, problem = sitebuild.build(root, site_url=link_base + "/")
+        if problem:
+            echo(f"warning: {problem.splitlines()[0]}; serving the intake alone")
+    asgi = intake_app.create_app(service, allowed_origins=list(origins), site_dir=site_dir, site_problem=problem,
+                                 mail_retry_every=mail_retry_every)
+    outbox_note = f" -> {service.settings.mail_options.get('outbox')}" if mail_backend == "file" else ""
+    key_note = "" if service.settings.key_from.startswith("$") else " (generated for local use; set CAMPAIGN_FINGERPRINT_KEY in production)"
+    flush_note = f", flushed every {every:g} s" if every else ", flush with `campaign intake flush`"
+    echo("\n".join([
+        f"campaign serve: {link_base}/ (site{'' if site_dir else ' unavailable'}), API {link_base}/api/openapi.json",
+        f"  confirmation mails: {mail_backend}{outbox_note}",
+        f"  store: {service.store.path}",
+        f"  fingerprint key: {service.settings.key_from}{key_note}",
+        f"  forge: {forge_name}, branch {service.branch}{flush_note}"]))
+    intake_app.serve(asgi, host, port)
+
+
+def flush(root: Path, *, db: Path | None = None, forge_name: str = "local", base: str | None = None,
+          batch_size: int = 5000) -> str:
+    """Commit confirmed signatures as one commit on the intake branch; what happened."""
+    service = open_intake(root, db=db, forge_name=forge_name, base=base)
+    service.settings.batch_size = batch_size
+    try:
+        return service.flush().describe()
+    finally:
+        service.close()
+
+
+def status(root: Path, *, db: Path | None = None) -> str:
+    """The store's counts as JSON."""
+    service = open_intake(root, db=db)
+    try:
+        return json.dumps(service.status(), indent=2)
+    finally:
+        service.close()

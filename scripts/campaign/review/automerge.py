@@ -1,0 +1,46 @@
+"""`campaign intake automerge`: merge a pull request that only adds valid signatures.
+
+Only when `intake.automerge` is on in the *target* branch's `data/campaign.yaml` (the pull
+request cannot turn it on), when every change is an added file under `data/signatories/`, when
+the whole tree validates with this (the target branch's) tool, and only the validated head
+commit (GitHub refuses if the branch moved since). This is the one unattended path into the
+default branch; ARCHITECTURE.md, "Trust", says why it is the security boundary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from campaign.core.errors import CampaignError, Problem
+from campaign.core.git import Git
+from campaign.data import checks, dataset
+from campaign.data.models import Campaign
+from campaign.forge.github import GitHubForge
+from campaign.review import rules
+
+
+def target_settings(root: Path, base: str) -> Campaign:
+    """The campaign settings as the target branch `base` has them."""
+    shown = Git(root, where=dataset.CAMPAIGN).run("show", f"{base}:{dataset.CAMPAIGN}", check=False)
+    if shown.returncode != 0:
+        raise CampaignError([Problem(dataset.CAMPAIGN, 1, f"cannot read it from {base}; fetch the target branch first")])
+    settings, _doc, problems = dataset.parse(dataset.CAMPAIGN, shown.stdout, Campaign)
+    if settings is None:
+        raise CampaignError(problems)
+    return settings
+
+
+def automerge(root: Path, base: str, number: int, sha: str, forge: GitHubForge | None = None) -> str:
+    """Merge pull request `number` at `sha` if it is eligible; what was done, as one line."""
+    settings = target_settings(root, base)
+    if not settings.intake.automerge:
+        return "automerge is off (intake.automerge in data/campaign.yaml): a maintainer merges"
+    changes = rules.changes(root, base)
+    others = [c.path for c in changes if c.status != "A" or not c.path.startswith(f"{dataset.SIGNATORIES}/")]
+    if not changes or others:
+        return f"not automerged: the pull request changes more than signatures ({', '.join(others[:5]) or 'nothing'})"
+    problems = checks.validate(dataset.load(root)) + rules.rules(changes)
+    if problems:
+        raise CampaignError(problems)
+    merged = (forge or GitHubForge.from_env(settings.intake.repository)).merge(number, sha)
+    return f"merged pull request #{number} ({len(changes)} signatures) as {merged[:12]}"
