@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from campaign.data import dataset
+from campaign.core.errors import LetterError
+from campaign.data import dataset, letter
 from campaign.data.models import Campaign, Mission, Signature
+from campaign.dispatch import compose as mime
 from campaign.mail import header_problem
-from campaign.records import letter
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def sig(name: str, country: str = "PT", consent: bool = True, kind: str = "indiv
 
 def compose(ctx: tuple[Campaign, str, dict[str, Mission]], sigs: list[Signature], mission: str = "pt-lisbon", **kw: object):  # type: ignore[no-untyped-def]
     campaign, template, missions = ctx
-    return letter.compose(campaign, template, missions[mission], sigs, "s-0123456789abcdef",
+    return mime.compose(campaign, template, missions[mission], sigs, "s-0123456789abcdef",
                           letter.version(template, campaign.dispatch.subject), **kw)  # type: ignore[arg-type]
 
 
@@ -69,8 +70,8 @@ def test_the_message_round_trips_through_bytes(ctx) -> None:  # type: ignore[no-
 def test_message_id_is_deterministic_and_changes_with_the_letter_version(ctx) -> None:  # type: ignore[no-untyped-def]
     campaign, template, _ = ctx
     v1 = letter.version(template, campaign.dispatch.subject)
-    assert letter.message_id(campaign, "s-1", v1) == letter.message_id(campaign, "s-1", v1)
-    assert letter.message_id(campaign, "s-1", v1) == f"<free-assange.20261210.s-1.{v1}@free-assange.example.org>"
+    assert mime.message_id(campaign, "s-1", v1) == mime.message_id(campaign, "s-1", v1)
+    assert mime.message_id(campaign, "s-1", v1) == f"<free-assange.20261210.s-1.{v1}@free-assange.example.org>"
     v2 = letter.version(template + "P.S.\n", campaign.dispatch.subject)
     assert v1 != v2
     assert compose(ctx, [sig("A")])["Message-ID"] == compose(ctx, [sig("B")])["Message-ID"]  # same key
@@ -78,7 +79,7 @@ def test_message_id_is_deterministic_and_changes_with_the_letter_version(ctx) ->
 
 def test_a_given_message_id_is_kept(ctx) -> None:  # type: ignore[no-untyped-def]
     assert compose(ctx, [sig("A")], msgid="<old.1@free-assange.example.org>")["Message-ID"] == "<old.1@free-assange.example.org>"
-    with pytest.raises(letter.LetterError):
+    with pytest.raises(LetterError):
         compose(ctx, [sig("A")], msgid="<two@at@signs>\r\nBcc: x@y")
 
 
@@ -102,10 +103,10 @@ def test_control_characters_in_headers_are_refused(ctx, field: str, value: str) 
         campaign = campaign.model_copy(update={"dispatch": campaign.dispatch.model_copy(update={"subject": value})})
     else:
         mission = mission.model_copy(update={"name": value})
-    with pytest.raises(letter.LetterError, match="control character|linefeed"):
-        letter.compose(campaign, template, mission, [sig("A")], "s-1", "v")
+    with pytest.raises(LetterError, match="control character|linefeed"):
+        mime.compose(campaign, template, mission, [sig("A")], "s-1", "v")
 
 
 def test_no_email_no_letter(ctx) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(letter.LetterError, match="no email"):
+    with pytest.raises(LetterError, match="no email"):
         compose(ctx, [sig("A")], mission="no-oslo")

@@ -7,11 +7,10 @@ from collections.abc import Collection
 from pathlib import Path
 
 from campaign.core.errors import Problem
-from campaign.data import countries
+from campaign.data import countries, letter
 from campaign.data.dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset, Record
 from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
-from campaign.records import letter
 
 
 def check(ds: Dataset) -> list[Problem]:

@@ -6,10 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import dataset
+from campaign.data import dataset, letter
 from campaign.data.models import Signature
-from campaign.dispatch import planning, session
-from campaign.records import letter
+from campaign.dispatch import compose, planning, session
 
 FORMATS = ("text", "html", "eml")
 HEADERS = ("From", "To", "Reply-To", "Subject", "Message-ID")
@@ -47,7 +46,7 @@ def preview(root: Path, mission_id: str, signature_path: str | None = None, fmt:
         warn("(no signature for this mission yet: a sample signer is shown)")
     lang, template = letter.template_for(ds.letters, campaign)
     try:
-        msg = letter.compose(campaign, template, mission, sigs, key, letter.version(template, campaign.dispatch.subject),
+        msg = compose.compose(campaign, template, mission, sigs, key, letter.version(template, campaign.dispatch.subject),
                              lang=lang)
     except CampaignError as exc:
         raise CampaignError([Problem(dataset.MISSIONS, 1, exc.message)]) from None

@@ -29,14 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from campaign.core.errors import CampaignError, Problem
+from campaign.core.errors import CampaignError, LetterError, Problem
 from campaign.core.retry import backoff
+from campaign.data import letter as letters
 from campaign.data.dataset import Dataset
+from campaign.dispatch import compose
 from campaign.dispatch.planning import Letter, MissionPlan, Plan, plan
 from campaign.dispatch.throttle import Throttle
 from campaign.mail import BackendError, BaseBackend, Outcome
 from campaign.mail.base import domain as domain_of
-from campaign.records import letter as letters
 from campaign.records.ledger import Ledger, run_id
 
 STALE_SENDING = ("the run sending this letter stopped before it learnt the outcome (crash or cancel); "
@@ -133,7 +134,7 @@ class Dispatcher:
     def compose(self, pending: Pending) -> EmailMessage:
         item = pending.letter
         known = self.ledger.letters.get(item.key)
-        return letters.compose(
+        return compose.compose(
             self.campaign, self.template, pending.mission.mission, item.signatures, item.key, self.version,
             lang=self.lang, msgid=known.message_id if known and known.message_id else None,
         )
@@ -152,7 +153,7 @@ class Dispatcher:
             for pending in chosen:
                 try:
                     self.compose(pending)
-                except letters.LetterError as exc:
+                except LetterError as exc:
                     result.problems.append(f"{pending.mission.mission.id}: {exc}")
             result.elapsed = self.clock() - started
             return result
@@ -238,14 +239,14 @@ class Dispatcher:
         known = self.ledger.letters.get(pending.letter.key)
         if known and known.message_id:
             return known.message_id
-        return letters.message_id(self.campaign, pending.letter.key, self.version)
+        return compose.message_id(self.campaign, pending.letter.key, self.version)
 
     def _attempt(self, pending: Pending, result: Result) -> Outcome | None:
         item, mission = pending.letter, pending.mission.mission
         if pending.message is None:
             try:
                 pending.message = self.compose(pending)
-            except letters.LetterError as exc:
+            except LetterError as exc:
                 result.problems.append(f"{mission.id}: {exc}")
                 return None
         message = pending.message

@@ -21,11 +21,10 @@ from pathlib import Path
 
 from campaign.core.errors import Problem
 from campaign.core.files import write_json_quietly
-from campaign.data import checks, dataset
+from campaign.data import checks, dataset, letter
 from campaign.data.cache import FOLDER, code_version
 from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
-from campaign.records import letter
 from campaign.review.rules import Change, allowed, changes, ignored, merge_base, rules, tracked, tree
 
 PREFIX = "pr-base-"

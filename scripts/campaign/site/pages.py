@@ -36,12 +36,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import countries, yamlio
+from campaign.data import countries, letter, yamlio
 from campaign.data.dataset import Dataset
 from campaign.data.models import Action, Mission, Signature
 from campaign.data.signatures import SCHEMA_FROM_SHARD
 from campaign.directory import check as missioncheck
-from campaign.records import letter, phones
+from campaign.records import phones
 from campaign.records.counters import Counters, count
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -170,7 +170,7 @@ def github_new_file(repository: str, path: str, value: str, branch: str = DEFAUL
 def letter_html(text: str) -> Markup:
     """The rendered letter as HTML paragraphs and lists, every character escaped.
 
-    Blocks as in the emailed letter (`letter.to_html`): blank lines separate paragraphs,
+    Blocks as in the emailed letter (`campaign.dispatch.compose.to_html`): blank lines separate paragraphs,
     `1.`/`-` start list items. Inside a block, line breaks follow Markdown (the letter's
     format): a wrapped line continues the paragraph, a line ending in two spaces or a
     backslash breaks it.
