@@ -14,7 +14,7 @@ import yaml
 
 from campaign.data import dataset
 from campaign.directory import check as missioncheck
-from campaign.records import phones
+from campaign.records import findings, phones, routes
 from campaign.records.ledger import Ledger
 from support.builders import ROOT, run, write
 
@@ -192,8 +192,8 @@ def test_failing_contacts_from_the_ledger(root: Path) -> None:
         book.append("s-4", "failed", "fr-marseille", "<4@x>", detail="554 rejected")  # then a letter got through
         book.append("s-5", "sent", "fr-marseille", "<5@x>")
         book.append("s-6", "deferred", "in-hyderabad", "<6@x>", detail="451 try later")  # not permanent
-    assert missioncheck.failing(root) == {"pt-lisbon"}
-    failure = missioncheck.failures(root)["pt-lisbon"]
+    assert routes.failing(root) == {"pt-lisbon"}
+    failure = routes.failures(root)["pt-lisbon"]
     assert failure.letters == 2 and failure.detail == "550 5.1.1 mailbox unavailable"
     result = run(root, "missions", "check", "--today", TODAY)
     line = next(line for line in result.output.splitlines() if "pt-lisbon" in line)
@@ -206,13 +206,13 @@ def test_failing_contacts_from_the_ledger(root: Path) -> None:
 
 def test_library_functions_for_the_site(root: Path) -> None:
     ds = dataset.load(root)
-    found = missioncheck.findings(ds, today=dt.date.fromisoformat(TODAY), failed={})
+    found = findings.findings(ds, today=dt.date.fromisoformat(TODAY), failed={})
     assert set(found) == {"af-kabul", "fr-paris", "fr-marseille", "in-hyderabad", "ye-sanaa"}
     assert [f.kind for f in found["fr-paris"]] == ["no-channel", "retired-email"]
-    assert missioncheck.needs_checking(ds, today=dt.date.fromisoformat(TODAY), failed={}) == set(found)
+    assert findings.needs_checking(ds, today=dt.date.fromisoformat(TODAY), failed={}) == set(found)
     lisbon = ds.mission_by_id["pt-lisbon"]
-    assert missioncheck.channels(lisbon)[-1] == "in person at Rua de São Bernardo 33, Lisboa"
-    url = missioncheck.correction_url("free-assange/campaign", ds.mission_by_id["fr-paris"], found["fr-paris"])
+    assert routes.channels(lisbon)[-1] == "in person at Rua de São Bernardo 33, Lisboa"
+    url = findings.correction_url("free-assange/campaign", ds.mission_by_id["fr-paris"], found["fr-paris"])
     parts = urlsplit(url)
     assert parts.netloc == "github.com" and parts.path == "/free-assange/campaign/issues/new"
     query = parse_qs(parts.query)

@@ -43,16 +43,16 @@ import httpx
 from campaign.core.errors import CampaignError, Problem, ResponseError
 from campaign.core.retry import backoff
 from campaign.data import countries
+from campaign.data.models import GOVUK_ORGANISATIONS, govuk_slug
 
 BASE_URL = "https://www.gov.uk"
 WEB_ROOT = "https://www.gov.uk"
 SEARCH_PATH = "/api/search.json"
-ORGANISATION_PREFIX = "/world/organisations/"
+ORGANISATION_PREFIX = GOVUK_ORGANISATIONS
 CONTENT_PATH = "/api/content" + ORGANISATION_PREFIX + "{slug}"
 FCDO = "foreign-commonwealth-development-office"
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def user_agent(contact: str | None = None) -> str:
@@ -62,23 +62,6 @@ def user_agent(contact: str | None = None) -> str:
     except PackageNotFoundError:  # pragma: no cover - running from a checkout
         ver = "0"
     return f"campaign/{ver} (mission directory refresh{'; +' + contact if contact else ''})"
-
-
-def slug_of(url: str | None) -> str | None:
-    """'https://www.gov.uk/world/organisations/british-embassy-oslo' -> 'british-embassy-oslo'
-    (also the older '/government/world/organisations/...' form). None for other addresses,
-    including an office page inside an organisation ('.../british-embassy-vienna/office/...'):
-    that page is not the organisation, and must not be refreshed from it."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.hostname not in ("www.gov.uk", "gov.uk"):
-        return None
-    path = parts.path.removeprefix("/government")
-    if not path.startswith(ORGANISATION_PREFIX):
-        return None
-    candidate = path[len(ORGANISATION_PREFIX):].strip("/")
-    return candidate if _SLUG.match(candidate) else None
 
 
 def web_url(slug: str) -> str:
@@ -436,7 +419,7 @@ def parse_search(data: Any, url: str) -> tuple[list[Listed], int, int]:
     listed = []
     for where, item in r.items(data, "results", ""):
         link = r.get(item, "link", str, where, required=True)
-        slug = slug_of(WEB_ROOT + link) if link.startswith("/") else slug_of(link)
+        slug = govuk_slug(WEB_ROOT + link) if link.startswith("/") else govuk_slug(link)
         if slug is None:
             raise r.fail(f"{where}.link", f"is {link!r}, not {ORGANISATION_PREFIX}<slug>")
         locations = []

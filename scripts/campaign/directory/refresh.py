@@ -53,7 +53,7 @@ from campaign.core.files import write_atomic
 from campaign.data import countries, yamlio
 from campaign.data.checks import check as cross_check
 from campaign.data.dataset import CAMPAIGN, MISSIONS, MISSIONS_MAX_BYTES, Dataset, Record, describe_error, load_record, parse
-from campaign.data.models import Campaign, Mission, MissionDirectory, Phone
+from campaign.data.models import Campaign, Mission, MissionDirectory, Phone, govuk_slug
 from campaign.data.text import name_key
 from campaign.directory import build as directory
 from campaign.directory import govuk
@@ -208,7 +208,7 @@ def _source(org: govuk.Organisation) -> dict[str, str]:
 
 def _is_govuk_source(src: dict[str, Any]) -> bool:
     url = src.get("url") or ""
-    return (str(src.get("dataset", "")).startswith("govuk-") or govuk.slug_of(url) is not None
+    return (str(src.get("dataset", "")).startswith("govuk-") or govuk_slug(url) is not None
             or govuk.ORGANISATION_PREFIX in url and "/api/content/" in url)
 
 
@@ -342,7 +342,7 @@ def plan(root: Path, client: govuk.Client, today: dt.date | None = None) -> Diff
     missions = [r.model for r in records]
     entry = {m.id: e for m, e in zip(missions, entries, strict=True)}
     line = {r.model.id: r.line("") for r in records}
-    linked = {govuk.slug_of(m.url): m for m in missions if govuk.slug_of(m.url)}
+    linked = {govuk_slug(m.url): m for m in missions if govuk_slug(m.url)}
     listing = client.listing()
     diff.listed = len(listing)
     listed = {item.slug: item for item in listing}
@@ -362,11 +362,11 @@ def plan(root: Path, client: govuk.Client, today: dt.date | None = None) -> Diff
         kind = mission_type(org.title)
         match = next((linked[s] for s in gone if s not in moved and _similar(org, kind, linked[s])), None)
         if match is not None:
-            moved[govuk.slug_of(match.url) or ""] = org
+            moved[govuk_slug(match.url) or ""] = org
             fresh.remove(org)
     new_by_id: dict[str, Mission] = {}
     for m in missions:
-        slug = govuk.slug_of(m.url)
+        slug = govuk_slug(m.url)
         org = live(slug) if slug else None
         org = org or (moved.get(slug) if slug else None)
         if org is None:
@@ -389,7 +389,7 @@ def plan(root: Path, client: govuk.Client, today: dt.date | None = None) -> Diff
         elif m.status == "suspended":
             diff.notes.append(f"{m.id}: {why} ({m.url}); it stays `suspended` as set here: close it by hand if it has closed")
     # additions
-    unlinked = [m for m in missions if govuk.slug_of(m.url) is None]
+    unlinked = [m for m in missions if govuk_slug(m.url) is None]
     taken = set(new_by_id)
     all_missions = list(new_by_id.values())
     for org in sorted(fresh, key=lambda o: o.slug):

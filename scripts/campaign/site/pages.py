@@ -40,7 +40,7 @@ from campaign.data import countries, letter, yamlio
 from campaign.data.dataset import Dataset
 from campaign.data.models import Action, Mission, Signature
 from campaign.data.signatures import SCHEMA_FROM_SHARD
-from campaign.directory import check as missioncheck
+from campaign.records import findings as missioncheck
 from campaign.records import phones
 from campaign.records.counters import Counters, count
 
