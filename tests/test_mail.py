@@ -109,12 +109,6 @@ def test_open_reports_whether_it_opened(kit: Kit) -> None:
         backend.close()
 
 
-def test_send_messages_is_djangos_batch_form(kit: Kit) -> None:
-    with kit.make() as backend:
-        assert [o.state for o in backend.send_messages([letter(1), letter(2)])] == ["sent", "sent"]
-    assert len(kit.delivered()) == 2
-
-
 @pytest.mark.parametrize("bad", ["\x1b[31m", "\x00", "\u202e", "\u200b", "\x7f"])
 def test_header_with_a_control_character_fails_and_is_not_delivered(kit: Kit, bad: str) -> None:
     msg = letter(1)

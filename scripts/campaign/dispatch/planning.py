@@ -29,7 +29,6 @@ from campaign.data.dataset import Dataset
 from campaign.data.models import Dispatch, Mission, Signature
 
 Phase = Literal["before", "waiting", "due", "grace", "after"]
-SENDING_PHASES: frozenset[Phase] = frozenset({"due", "grace"})
 
 
 def parse_now(text: str) -> dt.datetime:

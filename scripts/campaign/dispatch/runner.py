@@ -146,7 +146,7 @@ class Dispatcher:
         s = self.settings
         the_plan = plan(self.ds, s.now, s.force, s.missions)
         result = Result(the_plan, s.dry_run)
-        self._recover(the_plan, result)
+        self._recover(result)
         chosen = self.select(the_plan)
         result.selected = [p.letter.key for p in chosen]
         if s.dry_run:
@@ -167,7 +167,7 @@ class Dispatcher:
         result.elapsed = self.clock() - started
         return result
 
-    def _recover(self, the_plan: Plan, result: Result) -> None:
+    def _recover(self, result: Result) -> None:
         for key, info in list(self.ledger.letters.items()):
             if info.state == "sending":
                 result.recovered.append(key)

@@ -56,10 +56,6 @@ class Throttle:
                     at = max(at, window[0] + 3600)
         return at
 
-    def wait(self, domain: str) -> float:
-        """Seconds to wait before a message to `domain` may go (0 when it may go now)."""
-        return max(0.0, self.ready_at(domain) - self.clock())
-
     def record(self, domain: str) -> None:
         """Note that a message to `domain` was just handed to the mail server."""
         now = self.clock()

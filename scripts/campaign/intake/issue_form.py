@@ -175,18 +175,18 @@ def handle(root: Path, ds: Dataset, event: dict[str, Any], fetch: Fetch | None =
             "the issue text does not follow the form; open a new issue from the form and keep its headings"])
     stem, values = parsed
     if KINDS[stem] == "action":
-        return _action(root, ds, issue, values, fetch or fetch_photo)
+        return _action(ds, issue, values, fetch or fetch_photo)
     return _signature(ds, issue, values, KINDS[stem])
 
 
-def _consent(ds: Dataset, values: dict[str, Any]) -> tuple[bool, bool]:
+def _consent(values: dict[str, Any]) -> tuple[bool, bool]:
     checks = values.get("consent") or [False, False]
     return bool(checks[0]), bool(checks[1]) if len(checks) > 1 else False
 
 
 def _signature(ds: Dataset, issue: Issue, values: dict[str, Any], kind: str) -> Outcome:
     assert ds.campaign is not None
-    publish, letter = _consent(ds, values)
+    publish, letter = _consent(values)
     outcome = Outcome(issue, "signature")
     try:
         sig = signatures.build(ds, {
@@ -208,7 +208,7 @@ def _signature(ds: Dataset, issue: Issue, values: dict[str, Any], kind: str) -> 
     return outcome
 
 
-def _action(root: Path, ds: Dataset, issue: Issue, values: dict[str, Any], fetch: Fetch) -> Outcome:
+def _action(ds: Dataset, issue: Issue, values: dict[str, Any], fetch: Fetch) -> Outcome:
     outcome = Outcome(issue, "action")
     kind = (values.get("type") or "").strip().lower().split(" ")[0]
     date = (values.get("date") or "").strip()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -165,10 +165,6 @@ class BaseBackend:
         if problem:
             return Outcome("failed", problem)
         return self._deliver(message, before_data or _nothing)
-
-    def send_messages(self, messages: Iterable[EmailMessage]) -> list[Outcome]:
-        """Deliver several messages over one connection (Django's method name)."""
-        return [self.send(m) for m in messages]
 
     def _deliver(self, message: EmailMessage, before_data: BeforeData) -> Outcome:  # pragma: no cover
         raise NotImplementedError("subclasses of BaseBackend must implement _deliver()")

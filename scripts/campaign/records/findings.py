@@ -125,11 +125,6 @@ def findings(ds: Dataset, *, max_age_days: int = DEFAULT_MAX_AGE_DAYS, today: dt
     return out
 
 
-def needs_checking(ds: Dataset, **options: object) -> set[str]:
-    """Ids of the missions with any finding (for the directory's "needs checking" filter)."""
-    return set(findings(ds, **options))  # type: ignore[arg-type]
-
-
 def correction_url(repository: str, mission: Mission, found: list[Finding] | tuple[Finding, ...] = ()) -> str:
     """A GitHub "new issue" link prefilled with the mission's current details and findings,
     for a "correct these details" link on its page (`repository` is `owner/name`)."""

@@ -33,7 +33,6 @@ from campaign.data.models import Campaign
 
 FOLDER = "data/dispatch"
 STATES = ("sending", "sent", "deferred", "failed", "unknown")
-FINAL = frozenset({"sent", "failed"})
 
 
 _sync = getattr(os, "fdatasync", os.fsync)  # the data and the file size; no need for timestamps
@@ -84,11 +83,6 @@ class Summary:
     @property
     def sent(self) -> int:
         return self.states["sent"]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"letters": self.letters, **{s: self.states[s] for s in STATES},
-                "signatures_sent": self.signatures_sent}
-
 
 class Ledger:
     """A ledger file: its letters' states in memory, and `append` for new state changes."""

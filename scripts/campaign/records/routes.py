@@ -68,11 +68,6 @@ def failures(root: Path) -> dict[str, Failure]:
             for mission, (at, state, detail, rel) in sorted(latest.items()) if state == "failed"}
 
 
-def failing(root: Path) -> set[str]:
-    """Ids of the missions whose letters fail permanently (for a "failing" marker)."""
-    return set(failures(root))
-
-
 def channels(mission: Mission) -> list[str]:
     """The ways to reach a mission besides email, for people: phones, form, in person."""
     out = [f"phone {p.label}: {phones.international(p.number, mission.country)}" for p in mission.phones]

@@ -498,7 +498,7 @@ class Site:
     SNIPPETS = ("counters", "countdown", "share", "organisation-example", "individual-example",
                 "action-example", "csv-example", "mission-finder")
 
-    def snippet(self, name: str, uri: str, arg: str | None = None) -> str:
+    def snippet(self, name: str, uri: str) -> str:
         """The HTML for `<!-- campaign:NAME -->` on the page at docs path `uri`."""
         if name not in self.SNIPPETS:
             raise KeyError(name)
@@ -540,9 +540,9 @@ def replace_markers(content: str, uri: str, site: Site, keep: set[str] | frozens
     """
 
     def swap(match: re.Match[str]) -> str:
-        name, arg = match.group(1), match.group(2)
+        name = match.group(1)
         if name in keep:
             return match.group(0)
-        return site.snippet(name, uri, arg)
+        return site.snippet(name, uri)
 
     return MARKER.sub(swap, content)
