@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from campaign.core.errors import CampaignError
-from campaign.directory import govuk, refresh
+from campaign.directory import content, govuk, mapping, refresh
 from support.builders import FIXTURES, run
 
 GOVUK = FIXTURES / "govuk"
@@ -179,7 +179,7 @@ def test_write_applies_it_and_keeps_hand_made_fields(root: Path, server: Server)
 def test_the_listing_is_paged_and_requests_say_who_we_are(root: Path, server: Server) -> None:
     with govuk.Client(server.url, page_size=3, backoff=0.01, agent=govuk.user_agent("https://example.org/x")) as client:
         listed = client.listing()
-    assert len(listed) == 7 and listed[0] == govuk.Listed("british-embassy-madrid", "British Embassy Madrid", ("Spain",))
+    assert len(listed) == 7 and listed[0] == content.Listed("british-embassy-madrid", "British Embassy Madrid", ("Spain",))
     starts = [parse_qs(urlsplit(path).query)["start"][0] for path, _ in server.requests]
     assert starts == ["0", "3", "6"]
     agent = server.requests[0][1]["User-Agent"]
@@ -285,17 +285,17 @@ def test_a_round_trip_of_the_real_directory_changes_no_byte() -> None:
 def test_opening_hours_are_short_plain_text() -> None:
     html = json.loads((GOVUK / "organisations/british-embassy-madrid.json").read_text())["links"]["main_office"][0]["details"][
         "access_and_opening_times"]
-    assert govuk.opening_hours(html) == "Monday to Friday, 8:30am to 5pm\nThe consular section is open by appointment only."
-    assert govuk.opening_hours("<p>Visit us by car.</p><p>Open 9:00 to 17:00, Monday to Friday.</p>") == \
+    assert content.opening_hours(html) == "Monday to Friday, 8:30am to 5pm\nThe consular section is open by appointment only."
+    assert content.opening_hours("<p>Visit us by car.</p><p>Open 9:00 to 17:00, Monday to Friday.</p>") == \
         "Open 9:00 to 17:00, Monday to Friday."
-    assert govuk.opening_hours("<h2>Parking</h2><p>None.</p>") is None
+    assert content.opening_hours("<h2>Parking</h2><p>None.</p>") is None
     long = "<h2>Opening hours</h2>" + "".join(f"<p>Monday {i}: 9am to 5pm and some more words here</p>" for i in range(40))
-    text = govuk.opening_hours(long)
-    assert text is not None and len(text) <= govuk.OPENING_HOURS_MAX and text.endswith("some more words here")
+    text = content.opening_hours(long)
+    assert text is not None and len(text) <= content.OPENING_HOURS_MAX and text.endswith("some more words here")
 
 
 def test_mission_types_from_titles() -> None:
-    kinds = {title: refresh.mission_type(title) for title in [
+    kinds = {title: mapping.mission_type(title) for title in [
         "British Embassy Madrid", "British High Commission Nassau", "British Deputy High Commission Kolkata",
         "British Consulate General Barcelona", "British Consulate Ibiza", "British Embassy Office Banja Luka",
         "UK Joint Delegation to NATO", "UK Mission to the United Nations, Geneva", "British Office Taipei",

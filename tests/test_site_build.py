@@ -30,6 +30,7 @@ from campaign.data.dataset import load
 from campaign.data.models import Action, Signature
 from campaign.data.signatures import relative_path, to_yaml
 from campaign.records import counters as stats
+from campaign.site import links as site_links
 from campaign.site import pages as campaign_site
 from support.builders import ROOT, make_campaign
 
@@ -523,10 +524,10 @@ def test_relative_links_follow_mkdocs_urls(repo: Path) -> None:
 
 
 def test_phone_links() -> None:
-    assert campaign_site.phone("+351213924000", "PT") == ("+351 21 392 4000", ["tel:+351-21-392-4000"])
-    shown, links = campaign_site.phone("+91 40 6666 9147/48", "IN")
+    assert site_links.phone("+351213924000", "PT") == ("+351 21 392 4000", ["tel:+351-21-392-4000"])
+    shown, links = site_links.phone("+91 40 6666 9147/48", "IN")
     assert shown == "+91 40 6666 9147/48" and links and all(link.startswith("tel:+91") for link in links)
-    assert campaign_site.phone("12", "PT") == ("12", [])
+    assert site_links.phone("12", "PT") == ("12", [])
 
 
 def test_chunks_cover_the_list_once() -> None:

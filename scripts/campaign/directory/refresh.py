@@ -10,7 +10,7 @@ How GOV.UK's organisations meet our missions:
 - A linked mission gets, from the organisation's main-office contact: `name`, `address`,
   `phones` (E.164 where valid, phones.py), `email` (the first), `contact_form` (the contact's
   form link, else a link to GOV.UK's embassy contact service in the page), `url`,
-  `opening_hours` (short plain text, govuk.opening_hours). A field listed in the mission's
+  `opening_hours` (short plain text, content.opening_hours). A field listed in the mission's
   `keep` is left as it is; `id`, `country`, `type`, `city`, `timezone`, `primary`,
   `also_covers`, `status` and `note` are hand-made and never changed, except as said below.
 - Every refreshed record gets a `source` entry with the Content API URL and GOV.UK's date (the
@@ -38,51 +38,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from campaign.core.errors import CampaignError, Problem
 from campaign.core.files import write_atomic
-from campaign.data import countries, yamlio
+from campaign.data import yamlio
 from campaign.data.checks import check as cross_check
-from campaign.data.dataset import CAMPAIGN, MISSIONS, MISSIONS_MAX_BYTES, Dataset, Record, describe_error, load_record, parse
-from campaign.data.models import Campaign, Mission, MissionDirectory, Phone, govuk_slug
-from campaign.data.text import name_key
+from campaign.data.dataset import CAMPAIGN, MISSIONS, MISSIONS_MAX_BYTES, Dataset, Record, load_record, parse
+from campaign.data.models import Campaign, Mission, MissionDirectory, govuk_slug
 from campaign.directory import build as directory
-from campaign.directory import govuk
-from campaign.records.phones import normalise, split
+from campaign.directory import content, govuk, mapping
 
-REFRESHED = ("name", "address", "phones", "email", "contact_form", "url", "opening_hours")
-CONTACT_FIELDS = tuple(f for f in REFRESHED if f != "url")
-DATASET = "govuk-content-api"
 LISTING_DATASET = "govuk-search-api"
 MASS_CLOSURE = (10, 0.2)  # refuse to close more than this many and this share of linked missions
-
-_TYPES = [  # a title -> our mission type; the first match wins
-    (re.compile(r"deputy high commission", re.I), "consulate-general"),
-    (re.compile(r"high commission\b", re.I), "high-commission"),
-    (re.compile(r"embassy office|liaison office|\bbritish office\b|commissioner'?s office", re.I), "office"),
-    (re.compile(r"\bembassy\b", re.I), "embassy"),
-    (re.compile(r"consulate[- ]general", re.I), "consulate-general"),
-    (re.compile(r"\bconsulate\b", re.I), "consulate"),
-    (re.compile(r"\b(?:mission|delegation|representation) to\b", re.I), "mission"),
-]
-_CITY = re.compile(
-    r"^(?:british|uk|united kingdom)\s+(?:deputy high commission(?:er)?|high commission|embassy office|embassy|"
-    r"consulate[- ]general|vice[- ]consulate|consulate|office)\s+(?:in\s+|to\s+)?(?P<city>[^,()]+)$", re.I)
-
-
-def mission_type(title: str) -> str | None:
-    """The mission type a GOV.UK title names, or None (trade, visa, science offices...)."""
-    return next((kind for pattern, kind in _TYPES if pattern.search(title)), None)
-
 
 # --- the diff ------------------------------------------------------------------------------
 
@@ -128,7 +99,7 @@ class Diff:
             out.append(f"\nadded ({len(self.added)}):")
             for m in self.added:
                 out.append(f"  + {m['id']}: {m['name']} <{m['url']}>")
-                for key in ("country", "type", "city", "timezone", "primary", *CONTACT_FIELDS):
+                for key in ("country", "type", "city", "timezone", "primary", *mapping.CONTACT_FIELDS):
                     if key in m:
                         out.append(f"      {key}: {show(m[key])}")
         for title, items in (("changed", self.changed), ("closed", self.closed)):
@@ -162,144 +133,6 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-# --- mapping -------------------------------------------------------------------------------
-
-
-def as_file(mission: Mission) -> dict[str, Any]:
-    """A Mission as data/missions.yaml writes it: key order of `build`, no empty values."""
-    data = mission.model_dump(mode="json", exclude_none=True)
-    return {k: data[k] for k in directory.ORDER if k in data and data[k] != []}
-
-
-def _phones(org: govuk.Organisation, country: str, notes: list[str]) -> list[dict[str, str]]:
-    out: list[dict[str, str]] = []
-    for label, text in org.contact.phones if org.contact else ():
-        numbers = [normalise(text, country)]
-        try:
-            Phone(label=label, number=numbers[0])
-        except ValidationError:
-            numbers = split(text, country)
-            if not numbers:
-                notes.append(f"{org.slug}: phone {text!r} ({label}) is not a number; left out")
-        for number in numbers:
-            entry = {"label": label, "number": number}
-            if entry not in out:
-                out.append(entry)
-    return out
-
-
-def contact_fields(org: govuk.Organisation, country: str, notes: list[str]) -> dict[str, Any]:
-    """The refreshed fields of a mission from its organisation (None: absent on GOV.UK)."""
-    contact = org.contact
-    return {
-        "name": org.title,
-        "address": contact.address if contact else None,
-        "phones": _phones(org, country, notes),
-        "email": contact.emails[0] if contact and contact.emails else None,
-        "contact_form": org.contact_form,
-        "url": org.url,
-        "opening_hours": org.opening_hours,
-    }
-
-
-def _source(org: govuk.Organisation) -> dict[str, str]:
-    return {"dataset": DATASET, "url": org.api_url, "date": org.updated.isoformat()}
-
-
-def _is_govuk_source(src: dict[str, Any]) -> bool:
-    url = src.get("url") or ""
-    return (str(src.get("dataset", "")).startswith("govuk-") or govuk_slug(url) is not None
-            or govuk.ORGANISATION_PREFIX in url and "/api/content/" in url)
-
-
-def _validated(data: dict[str, Any], where: str, slug: str) -> Mission:
-    try:
-        return Mission.model_validate(data)
-    except ValidationError as exc:
-        raise CampaignError([Problem(where, 1, f"organisation {slug!r}: the refreshed record {describe_error(e)}; "
-                                                "GOV.UK's data is unusable here: nothing was changed")
-                             for e in exc.errors()]) from None
-
-
-def _refreshed(old: Mission, org: govuk.Organisation, notes: list[str]) -> Mission:
-    data = as_file(old)
-    new = contact_fields(org, old.country, notes)
-    if org.contact is None:  # nothing to compare with: keep ours, and its date, rather than erase it
-        notes.append(f"{old.id}: GOV.UK publishes no contact for {org.url}; its contact details were kept as they are")
-        for name in ("name", "url"):
-            if name not in old.keep:
-                data[name] = new[name]
-        return _validated(data, org.api_url, org.slug)
-    for name in REFRESHED:
-        if name in old.keep:
-            continue
-        if new[name] in (None, []):
-            data.pop(name, None)
-        else:
-            data[name] = new[name]
-    data["source"] = [_source(org)] + [s for s in data["source"] if not _is_govuk_source(s)]
-    probe = _validated(data | {"verified": old.verified.isoformat()}, org.api_url, org.slug)
-    moved = any(getattr(probe, f) != getattr(old, f) for f in CONTACT_FIELDS)
-    data["verified"] = (org.updated if moved else max(old.verified, org.updated)).isoformat()
-    return _validated(data, org.api_url, org.slug)
-
-
-@cache
-def _zones() -> dict[str, list[str]]:
-    """ISO country code -> its time zones, from the tz database's zone.tab (tzdata)."""
-    table: dict[str, list[str]] = {}
-    text = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            code, _coords, zone, *_ = line.split("\t")
-            table.setdefault(code, []).append(zone)
-    return table
-
-
-def _timezone(country: str, city: str, missions: list[Mission], notes: list[str], slug: str) -> str | None:
-    zones = _zones().get(country, [])
-    if len(zones) == 1:
-        return zones[0]
-    for zone in zones:
-        if directory.slug(zone.rsplit("/", 1)[-1].replace("_", " ")) == directory.slug(city):
-            return zone
-    same = [m for m in missions if m.country == country]
-    local = [m for m in same if directory.slug(m.city) == directory.slug(city)] or [m for m in same if m.primary] or same
-    if local:
-        notes.append(f"{slug}: time zone taken from {local[0].id} ({local[0].timezone}); check it")
-        return local[0].timezone
-    if zones:
-        notes.append(f"{slug}: time zone guessed as {zones[0]} (one of {len(zones)} in {country}); check it")
-        return zones[0]
-    return None
-
-
-def _city(org: govuk.Organisation) -> str:
-    found = _CITY.match(org.title)
-    if found:
-        return found.group("city").strip()
-    locality = org.contact.locality if org.contact else None
-    if locality:
-        cleaned = " ".join(w for w in locality.split() if not any(ch.isdigit() for ch in w))
-        if cleaned:
-            return cleaned
-    return countries.name(org.country or "")
-
-
-def _new_id(country: str, city: str, title: str, kind: str, taken: set[str]) -> str:
-    base = f"{country.lower()}-{directory.slug(city) or directory.slug(title)}"
-    candidates = [base, f"{base}-{directory._suffix({'name': title}, kind)}"]
-    candidates += [f"{base}-{n}" for n in range(2, 100)]
-    return next(c for c in candidates if c not in taken)
-
-
-def _similar(org: govuk.Organisation, kind: str | None, m: Mission) -> bool:
-    if m.country != org.country:
-        return False
-    return name_key(m.name) == name_key(org.title) or (
-        kind == m.type and directory.slug(m.city) == directory.slug(_city(org)))
-
-
 # --- the plan ------------------------------------------------------------------------------
 
 
@@ -324,7 +157,7 @@ def merged(raw: dict[str, Any], old: Mission, new: Mission) -> dict[str, Any]:
     from `old` replaced, so untouched text (not NFKC-normalised, say) keeps its bytes."""
     if new == old:
         return raw
-    fresh, out = as_file(new), {}
+    fresh, out = mapping.as_file(new), {}
     for key in directory.ORDER:
         if getattr(old, key) == getattr(new, key):
             if key in raw:
@@ -346,21 +179,21 @@ def plan(root: Path, client: govuk.Client, today: dt.date | None = None) -> Diff
     listing = client.listing()
     diff.listed = len(listing)
     listed = {item.slug: item for item in listing}
-    wanted = [s for s in listed if s in linked or mission_type(listed[s].title)]
+    wanted = [s for s in listed if s in linked or mapping.mission_type(listed[s].title)]
     diff.skipped = len(listed) - len(wanted)
     orgs = client.organisations(wanted)
 
-    def live(slug: str) -> govuk.Organisation | None:
+    def live(slug: str) -> content.Organisation | None:
         org = orgs.get(slug)
         return org if org is not None and not org.withdrawn else None
 
     gone = [slug for slug in linked if live(slug) is None]
     fresh = [org for slug, org in orgs.items() if slug not in linked and org is not None and not org.withdrawn]
     # an organisation renamed on GOV.UK (new slug) is the same mission, not a closure and an addition
-    moved: dict[str, govuk.Organisation] = {}
+    moved: dict[str, content.Organisation] = {}
     for org in list(fresh):
-        kind = mission_type(org.title)
-        match = next((linked[s] for s in gone if s not in moved and _similar(org, kind, linked[s])), None)
+        kind = mapping.mission_type(org.title)
+        match = next((linked[s] for s in gone if s not in moved and mapping.similar(org, kind, linked[s])), None)
         if match is not None:
             moved[govuk_slug(match.url) or ""] = org
             fresh.remove(org)
@@ -374,15 +207,15 @@ def plan(root: Path, client: govuk.Client, today: dt.date | None = None) -> Diff
             continue
         if m.status == "closed":
             diff.notes.append(f"{m.id}: GOV.UK lists {org.url} again but it is `closed` here; reopen it by hand if the post has reopened")
-        new_by_id[m.id] = _refreshed(m, org, diff.notes)
+        new_by_id[m.id] = mapping.refreshed(m, org, diff.notes)
     for slug in gone:
         m = linked[slug]
         if slug in moved:
             continue
         why = "no longer listed on GOV.UK" if slug not in listed else "gone or withdrawn on GOV.UK"
         if m.status == "open":
-            data = as_file(new_by_id[m.id]) | {"status": "closed"}
-            data["source"] = data["source"] + [{"dataset": LISTING_DATASET, "url": client.base_url + govuk.SEARCH_PATH
+            data = mapping.as_file(new_by_id[m.id]) | {"status": "closed"}
+            data["source"] = data["source"] + [{"dataset": LISTING_DATASET, "url": client.base_url + content.SEARCH_PATH
                                                 + "?filter_format=worldwide_organisation", "date": today.isoformat()}]
             new_by_id[m.id] = Mission.model_validate(data)
             diff.closed.append(Change(m.id, line[m.id], [("status", "open", "closed")], why))
@@ -393,13 +226,13 @@ def plan(root: Path, client: govuk.Client, today: dt.date | None = None) -> Diff
     taken = set(new_by_id)
     all_missions = list(new_by_id.values())
     for org in sorted(fresh, key=lambda o: o.slug):
-        kind = mission_type(org.title)
+        kind = mapping.mission_type(org.title)
         if kind is None:
             continue
-        if org.sponsors and govuk.FCDO not in org.sponsors:
+        if org.sponsors and content.FCDO not in org.sponsors:
             diff.skipped += 1
             continue
-        twin = next((m for m in unlinked if _similar(org, kind, m)), None)
+        twin = next((m for m in unlinked if mapping.similar(org, kind, m)), None)
         if twin is not None:
             diff.notes.append(f"{twin.id}: GOV.UK now lists {org.url} ({org.title!r}); add it as `url` to link "
                               "the record, then refresh again")
@@ -408,21 +241,21 @@ def plan(root: Path, client: govuk.Client, today: dt.date | None = None) -> Diff
         if country is None:
             diff.notes.append(f"{org.slug}: {org.title!r} is new on GOV.UK but its country cannot be told; add it by hand")
             continue
-        city = _city(org)
-        zone = _timezone(country, city, all_missions, diff.notes, org.slug)
+        city = mapping.city(org)
+        zone = mapping.timezone(country, city, all_missions, diff.notes, org.slug)
         if zone is None:
             diff.notes.append(f"{org.slug}: no time zone known for {country}; add {org.title!r} by hand")
             continue
         primary = not any(m.country == country for m in all_missions)
-        data = {"id": _new_id(country, city, org.title, kind, taken), "country": country, "type": kind, "city": city,
-                **{k: v for k, v in contact_fields(org, country, diff.notes).items() if v not in (None, [])},
-                "timezone": zone, "primary": primary, "status": "open", "source": [_source(org)],
+        data = {"id": mapping.new_id(country, city, org.title, kind, taken), "country": country, "type": kind, "city": city,
+                **{k: v for k, v in mapping.contact_fields(org, country, diff.notes).items() if v not in (None, [])},
+                "timezone": zone, "primary": primary, "status": "open", "source": [mapping.source(org)],
                 "verified": org.updated.isoformat()}
-        added = _validated(data, org.api_url, org.slug)
+        added = mapping.validated(data, org.api_url, org.slug)
         taken.add(added.id)
         new_by_id[added.id] = added
         all_missions.append(added)
-        diff.added.append(as_file(added))
+        diff.added.append(mapping.as_file(added))
         if primary:
             for m in list(new_by_id.values()):
                 if country in m.also_covers:
@@ -434,10 +267,10 @@ def plan(root: Path, client: govuk.Client, today: dt.date | None = None) -> Diff
         new = new_by_id[m.id]
         if any(c.id == m.id for c in diff.closed):
             continue
-        fields = [(name, as_file(m).get(name), as_file(new).get(name))
-                  for name in (*REFRESHED, "also_covers", "status", "verified")]
+        fields = [(name, mapping.as_file(m).get(name), mapping.as_file(new).get(name))
+                  for name in (*mapping.REFRESHED, "also_covers", "status", "verified")]
         fields = [f for f in fields if f[1] != f[2]]
-        if not fields and as_file(m) != as_file(new):
+        if not fields and mapping.as_file(m) != mapping.as_file(new):
             fields = [("source", None, "GOV.UK content API")]
         if any(name not in ("verified", "source") for name, _, _ in fields):
             diff.changed.append(Change(m.id, line[m.id], fields))
@@ -446,7 +279,7 @@ def plan(root: Path, client: govuk.Client, today: dt.date | None = None) -> Diff
         else:
             diff.unchanged += 1
     old_by_id = {m.id: m for m in missions}
-    diff.missions = sorted((merged(entry[i], old_by_id[i], m) if i in old_by_id else as_file(m)
+    diff.missions = sorted((merged(entry[i], old_by_id[i], m) if i in old_by_id else mapping.as_file(m)
                             for i, m in new_by_id.items()), key=directory.sort_key)
     closing, limit = len(diff.closed), max(MASS_CLOSURE[0], MASS_CLOSURE[1] * len(linked))
     if closing > limit:
@@ -489,7 +322,7 @@ def write(root: Path, diff: Diff) -> Path:
     return path
 
 
-def run(root: Path, *, base_url: str = govuk.BASE_URL, write_: bool = False, jobs: int = 4, timeout: float = 20.0,
+def run(root: Path, *, base_url: str = content.BASE_URL, write_: bool = False, jobs: int = 4, timeout: float = 20.0,
         attempts: int = 4, backoff: float = 1.0, echo: Callable[[str], None] = print) -> None:
     """`campaign missions refresh`: print the differences with GOV.UK; with `write_`, apply them."""
     record, _ = load_record(root, CAMPAIGN, Campaign)

@@ -49,6 +49,7 @@ from campaign.core import errors as problems
 from campaign.data import checks, dataset
 from campaign.records import ledger
 from campaign.site import pages as campaign_site
+from campaign.site.html import long_date
 
 log = logging.getLogger("mkdocs.campaign")
 ENDPOINT_ENV = "CAMPAIGN_INTAKE_ENDPOINT"
@@ -140,7 +141,7 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
     env.globals["campaign_site"] = {
         "title": campaign.title,
         "description": campaign.description,
-        "date": campaign_site.long_date(campaign.dispatch.date),
+        "date": long_date(campaign.dispatch.date),
         "site_url": campaign.site_url,
         "image": campaign.site_url.rstrip("/") + "/" + SOCIAL_IMAGE,
         "has_image": files.get_file_from_path(SOCIAL_IMAGE) is not None,

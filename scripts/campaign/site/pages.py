@@ -12,76 +12,44 @@ Hand-written pages in `docs/` ask for generated pieces with markers such as
 wording for a generated page puts a template of the same name in `overrides` (the MkDocs
 layer passes `docs/overrides/campaign/`), which is searched before the package's own.
 
-Scale (DESIGN.md section 7): names are listed in chunks of `NAMES_PER_PAGE` per page (and
+Scale (ARCHITECTURE.md, "Scale"): names are listed in chunks of `NAMES_PER_PAGE` per page (and
 `NAMES_PER_PRINT` per printable page), every list page is kept out of the search index, and
 pages are rendered lazily, one at a time, when MkDocs asks for them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import posixpath
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import countries, letter, yamlio
+from campaign.data import countries, letter
 from campaign.data.dataset import Dataset
 from campaign.data.models import Action, Mission, Signature
 from campaign.data.signatures import SCHEMA_FROM_SHARD
 from campaign.records import findings as missioncheck
-from campaign.records import phones
 from campaign.records.counters import Counters, count
+from campaign.site import examples, links
+from campaign.site.html import ACTION_TYPES, LETTER_PLACEHOLDERS, MISSION_TYPES, letter_html, long_date, sort_key
+from campaign.site.links import DEFAULT_BRANCH, Links
 
 TEMPLATES = Path(__file__).parent / "templates"
 NAMES_PER_PAGE = 1000
 """Published names per signatories page."""
 NAMES_PER_PRINT = 2000
 """Names per printable letter page (the first page also carries the letter)."""
-DEFAULT_BRANCH = "main"
-"""The branch GitHub's new-file links open against."""
 
 MARKER = re.compile(r"<!--\s*campaign:([a-z][a-z0-9-]*)(?:\s+([A-Za-z0-9_-]{1,40}))?\s*-->")
 """`<!-- campaign:NAME [ARG] -->` in a hand-written page asks for a generated piece."""
-
-MISSION_TYPES = {
-    "embassy": "Embassy",
-    "high-commission": "High Commission",
-    "consulate-general": "Consulate General",
-    "consulate": "Consulate",
-    "mission": "Permanent Mission",
-    "office": "Office",
-}
-ACTION_TYPES = {"delivery": "Delivery in person", "call": "Phone call", "other": "Action"}
-LETTER_PLACEHOLDERS = {
-    "mission_name": "[British embassy, high commission or consulate]",
-    "mission_city": "[city]",
-    "mission_country": "[your country]",
-    "signer": "[your name]",
-}
-
-
-def long_date(day: dt.date) -> str:
-    """10 December 2026."""
-    return f"{day.day} {day:%B %Y}"
-
-
-def sort_key(text: str) -> str:
-    """Case- and accent-insensitive sort key (names and places of every script)."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in folded if not unicodedata.combining(ch))
-
 
 @dataclass(frozen=True)
 class Page:
@@ -129,68 +97,6 @@ def chunked(base: str, items: list[Signature], size: int) -> list[Chunk]:
     return chunks
 
 
-def _digits_tel(text: str) -> str | None:
-    digits = re.sub(r"\D", "", text)
-    return "tel:" + ("+" if text.lstrip().startswith("+") else "") + digits if len(digits) >= 6 else None
-
-
-def phone(number: str, country: str) -> tuple[str, list[str]]:
-    """(text to show, `tel:` links) for a number of the directory.
-
-    A valid number is shown in international format with one RFC 3966 link; an entry holding
-    several numbers ('+91 40 6666 9147/48') is shown as published, with a link per number found.
-    """
-    shown = phones.international(number, country)
-    uri = phones.tel_uri(number, country)
-    if uri:
-        return shown, [uri]
-    found = [phones.tel_uri(n, country) or _digits_tel(n) for n in phones.split(number, country)]
-    links = [u for u in found if u]
-    if not links:
-        single = _digits_tel(number)
-        links = [single] if single else []
-    return shown, list(dict.fromkeys(links))
-
-
-def map_link(mission: Mission) -> str:
-    """An OpenStreetMap search for the mission's address (or its name and city)."""
-    where = mission.address or f"{mission.name}, {mission.city}"
-    query = ", ".join(line.strip() for line in where.splitlines() if line.strip())
-    if countries.name(mission.country) not in query:
-        query += f", {countries.name(mission.country)}"
-    return "https://www.openstreetmap.org/search?" + urlencode({"query": query})
-
-
-def github_new_file(repository: str, path: str, value: str, branch: str = DEFAULT_BRANCH) -> str:
-    """GitHub's "create a new file" page with the path and the content filled in."""
-    return f"https://github.com/{repository}/new/{quote(branch)}?" + urlencode(
-        {"filename": path, "value": value}, quote_via=quote)
-
-
-def letter_html(text: str) -> Markup:
-    """The rendered letter as HTML paragraphs and lists, every character escaped.
-
-    Blocks as in the emailed letter (`campaign.dispatch.compose.to_html`): blank lines separate paragraphs,
-    `1.`/`-` start list items. Inside a block, line breaks follow Markdown (the letter's
-    format): a wrapped line continues the paragraph, a line ending in two spaces or a
-    backslash breaks it.
-    """
-    parts: list[str] = []
-    for tag, block in letter.blocks(text):
-        if tag != "p":
-            parts.append(f"<{tag}>" + "".join(f"<li>{escape(' '.join(i))}</li>" for i in block) + f"</{tag}>")
-            continue
-        lines = block[0]
-        rows: list[list[str]] = [[]]
-        for line in lines:
-            rows[-1].append(line.strip().removesuffix("\\").strip())
-            if line.endswith(("  ", "\\")):
-                rows.append([])
-        shown = [escape(" ".join(row)) for row in rows if row]
-        parts.append("<p>" + "<br>\n".join(str(r) for r in shown) + "</p>")
-    return Markup("\n".join(parts))  # noqa: S704 - every piece of text above is escaped
-
-
 class Site:
     """The generated pages of one campaign, built lazily from a validated dataset."""
 
@@ -208,7 +114,7 @@ class Site:
             raise CampaignError([Problem("data/campaign.yaml", 1, "the campaign settings or the letter did not load")])
         self.ds = ds
         self.campaign = ds.campaign
-        self.use_directory_urls = use_directory_urls
+        self.links = Links(use_directory_urls)
         self.endpoint = endpoint if endpoint is not None else self.campaign.intake.endpoint
         self.branch = branch
         self.lang, self.template = letter.template_for(ds.letters, self.campaign)
@@ -232,8 +138,8 @@ class Site:
             counters=self.counters,
             mission_types=MISSION_TYPES,
             action_types=ACTION_TYPES,
-            phone=phone,
-            map_link=map_link,
+            phone=links.phone,
+            map_link=links.map_link,
             dispatch_date=long_date(self.campaign.dispatch.date),
         )
 
@@ -331,30 +237,6 @@ class Site:
             self._print_names[mission_id] = (named, len(sigs) - len(named))
         return self._print_names[mission_id]
 
-    # --- links ----------------------------------------------------------------------------
-
-    def url(self, uri: str) -> str:
-        """The site URL of a docs path, as MkDocs makes it (`use_directory_urls` or not)."""
-        if not uri.endswith(".md"):
-            return uri
-        stem = uri[:-3]
-        if not self.use_directory_urls:
-            return stem + ".html"
-        if stem == "index":
-            return ""
-        if stem.endswith("/index"):
-            return stem[: -len("index")]
-        return stem + "/"
-
-    def href(self, src: str, dst: str, anchor: str = "") -> str:
-        """A relative link from the page at docs path `src` to docs path `dst`."""
-        here, there = self.url(src), self.url(dst)
-        base = here.rsplit("/", 1)[0] if "/" in here else ""
-        rel = posixpath.relpath(there or ".", base or ".")
-        if there == "" or there.endswith("/"):
-            rel = "./" if rel == "." else rel + "/"
-        return rel + (f"#{anchor}" if anchor else "")
-
     # --- pages ----------------------------------------------------------------------------
 
     def pages(self) -> list[Page]:
@@ -392,6 +274,23 @@ class Site:
     def _render(self, template: str, uri: str, **context: Any) -> str:
         return self.env.get_template(template).render(
             page_uri=uri, link=partial(self.href, uri), site=self, **context)
+
+    def url(self, uri: str) -> str:
+        """The site URL of a docs path."""
+        return self.links.url(uri)
+
+    def href(self, src: str, dst: str, anchor: str = "") -> str:
+        """A relative link from the page at docs path `src` to docs path `dst`."""
+        return self.links.href(src, dst, anchor)
+
+    def share(self) -> dict[str, str]:
+        """Share links for the letter page."""
+        return links.share(self.campaign, self.campaign.site_url.rstrip("/") + "/" + self.url("letter.md"))
+
+    @cached_property
+    def first_primary(self) -> Mission | None:
+        """The first primary mission (for examples)."""
+        return next((m for m in self.missions if m.primary), None)
 
     def _mission(self, mission: Mission, uri: str) -> str:
         return self._render(
@@ -433,52 +332,12 @@ class Site:
             target=self.campaign.target, date=long_date(self.campaign.dispatch.date), **LETTER_PLACEHOLDERS)
         return letter_html(letter.render(self.template, ctx))
 
-    # --- examples and links for the take-part page and the form ---------------------------
-
-    def organisation_example(self) -> tuple[str, str, str]:
-        """(path, file text, GitHub new-file link) of an example organisation signature."""
-        today = dt.date.today().isoformat()
-        text = yamlio.dumps({
-            "type": "organisation", "name": "Example Press Freedom Association", "country": "PT",
-            "signed": today, "publish": True, "letter": True, "url": "https://example.org",
-            "source": "pull-request",
-        }, schema=SCHEMA_FROM_SHARD)
-        path = "data/signatories/organisations/example-press-freedom-association-pt.yaml"
-        return path, text, github_new_file(self.campaign.intake.repository, path, text, self.branch)
-
-    def individual_example(self) -> tuple[str, str, str]:
-        """(path, file text, GitHub new-file link) of an individual's signature (GitHub route)."""
-        mission = next((m for m in self.missions if m.primary), None)
-        text = yamlio.dumps({
-            "type": "individual", "name": "Your Full Name", "country": mission.country if mission else "PT",
-            **({"mission": mission.id} if mission else {}),
-            "signed": dt.date.today().isoformat(), "publish": True, "letter": True,
-            "consent": self.campaign.consent.version, "source": "pull-request",
-        }, schema=SCHEMA_FROM_SHARD)
-        path = "data/signatories/github/your-full-name.yaml"
-        return path, text, github_new_file(self.campaign.intake.repository, path, text, self.branch)
-
-    def action_example(self) -> tuple[str, str, str]:
-        """(path, file text, GitHub new-file link) of an example registered action."""
-        mission = next((m for m in self.missions if m.primary), None)
-        mission_id = mission.id if mission else "pt-lisbon"
-        day = self.campaign.dispatch.date
-        text = yamlio.dumps({
-            "type": "delivery", "mission": mission_id, "date": day.isoformat(),
-            "by": "Your name or your organisation",
-            "description": "We handed in the letter and 250 signatures at the reception; "
-                           "the duty officer stamped our copy.",
-            "photos": [f"assets/actions/{day.year}/{mission_id}-1.jpg"],
-        }, schema="../../schemas/action.schema.json")
-        path = f"data/actions/{day.isoformat()}-{mission_id}-your-name.yaml"
-        return path, text, github_new_file(self.campaign.intake.repository, path, text, self.branch)
-
     def form(self, preselect: str | None = None) -> dict[str, Any]:
         """What the sign form (theme partial `partials/sign-form.html`) shows."""
         options = [{"country": code, "name": countries.name(code), "mission": m.id, "label": m.name,
                     "via": countries.name(m.country) if m.country != code else None} for code, m in self.ds.serving.items()]
         options.sort(key=lambda o: sort_key(o["name"]))
-        path, text, link = self.individual_example()
+        path, text, link = examples.individual(self.campaign, self.first_primary, self.branch)
         return {
             "endpoint": (self.endpoint or "").rstrip("/") or None,
             "has_endpoint": self.endpoint is not None,
@@ -504,31 +363,16 @@ class Site:
             raise KeyError(name)
         context: dict[str, Any] = {}
         if name == "organisation-example":
-            context["example"] = self.organisation_example()
+            context["example"] = examples.organisation(self.campaign, self.branch)
         elif name == "individual-example":
-            context["example"] = self.individual_example()
+            context["example"] = examples.individual(self.campaign, self.first_primary, self.branch)
         elif name == "action-example":
-            context["example"] = self.action_example()
-            context["mission_id"] = next((m.id for m in self.missions if m.primary), "pt-lisbon")
+            context["example"] = examples.action(self.campaign, self.first_primary, self.branch)
+            context["mission_id"] = self.first_primary.id if self.first_primary else "pt-lisbon"
         elif name == "mission-finder":
             context["options"] = self.form()["missions"]
         return self._render(f"snippets/{name}.html", uri, **context)
 
-    def share(self) -> dict[str, str]:
-        """Share links for the letter page (no third-party script, just links)."""
-        url = self.campaign.site_url.rstrip("/") + "/" + self.url("letter.md")
-        text = f"{self.campaign.title} {self.campaign.description}"
-        short = f"{self.campaign.title} Sign the open letter:"
-        return {
-            "Mastodon": "https://mastodonshare.com/?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
-            "Bluesky": "https://bsky.app/intent/compose?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
-            "X": "https://x.com/intent/tweet?" + urlencode({"text": short, "url": url}, quote_via=quote),
-            "Facebook": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url}, quote_via=quote),
-            "WhatsApp": "https://wa.me/?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
-            "Telegram": "https://t.me/share/url?" + urlencode({"url": url, "text": short}, quote_via=quote),
-            "Email": "mailto:?" + urlencode({"subject": self.campaign.title, "body": f"{text}\n\n{url}"}, quote_via=quote),
-            "url": url,
-        }
 
 
 def replace_markers(content: str, uri: str, site: Site, keep: set[str] | frozenset[str] = frozenset()) -> str:
