@@ -1,4 +1,4 @@
-"""Scale benchmark (DESIGN.md section 7): validation, PR check, site build and dispatch planning
+"""Scale benchmark (ARCHITECTURE.md, "Scale"): validation, PR check, site build and dispatch planning
 at 1k, 10k and 100k synthetic signatures, each in a temporary copy of the repository.
 
     python benchmarks/run.py [--sizes 1000,10000,100000] [--runs 3] [--json results.json]

@@ -3,7 +3,7 @@
 Two builds of one repository are served over loopback by a small HTTP server: `/a/` without
 an intake endpoint (the form offers the GitHub route), `/b/` with the intake on the same
 origin (`CAMPAIGN_INTAKE_ENDPOINT=/`), where the server records `POST /api/signatures` the way
-the intake service (issue 5) receives it. One browser serves the whole module.
+the intake service receives it. One browser serves the whole module.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The intake, validate and deploy workflows follow DESIGN.md section 5 (actionlint and zizmor
+"""The intake, validate and deploy workflows follow ARCHITECTURE.md, "Trust" (actionlint and zizmor
 run over every workflow in test_workflows.py; these are the rules they do not check)."""
 
 from __future__ import annotations

@@ -288,7 +288,7 @@ def test_mission_page_contents(built: dict[str, object]) -> None:
     assert "Iceland" in oslo  # also_covers
     tonga = (site / "missions" / "to-nukualofa" / "index.html").read_text(encoding="utf-8")
     assert "Find British High Commission Nuku&#39;alofa on the map" in tonga
-    # issue 7: what needs checking is shown, with a prefilled correction link
+    # what needs checking is shown, with a prefilled correction link
     assert "These details need checking" in tonga and "no phone" in tonga.lower()
     assert 'href="https://github.com/free-assange/letter/issues/new?' in tonga
 

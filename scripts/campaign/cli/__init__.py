@@ -57,6 +57,11 @@ def warn(text: str) -> None:
     click.echo(text, err=True)
 
 
+def option(*decls: str, env: str | None = None, **kw: object):  # -> a click decorator
+    """`click.option`, showing its default whenever it has one; `env` names its environment variable."""
+    return click.option(*decls, envvar=env, show_default="default" in kw and kw["default"] is not None, **kw)
+
+
 @click.group(cls=Group)
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path),
               help="The campaign repository (default: the nearest folder holding data/campaign.yaml).")

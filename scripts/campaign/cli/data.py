@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, main
+from campaign.cli import Repo, main, option
 from campaign.core.errors import CampaignError
 from campaign.data import dataset, schema, signatures
 from campaign.records import counters
@@ -16,16 +16,13 @@ from campaign.review import incremental
 
 
 @main.command()
-@click.option("--base", metavar="REF", help="Also apply the pull-request rules to changes since REF (e.g. origin/main).")
-@click.option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", show_default=True,
-              help="`github` prints workflow annotations.")
+@option("--base", metavar="REF", help="Also apply the pull-request rules to changes since REF (e.g. origin/main).")
+@option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", help="`github` prints workflow annotations.")
 @click.pass_context
 def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
-    """Check every file under data/ and the rules between them.
+    """Check every file under data/ and the rules between them; `path:line: message` per problem.
 
-    Prints one `path:line: message` per problem and exits 1 if there is any. With --base, a pull
-    request that only adds signature or action files is checked incrementally: its files
-    against a cached summary of the base tree, once that base has been validated here.
+    With --base, a pull request that only adds files is checked against a summary of its base.
     """
     ctx.meta["format"] = fmt
     result = incremental.validate(ctx.obj.root, base)
@@ -35,15 +32,15 @@ def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--name", required=True, help="Full name of the person or organisation.")
-@click.option("--country", required=True, help="ISO country code of residence (or seat), e.g. PT.")
-@click.option("--organisation", "kind", flag_value="organisation", help="Sign as an organisation.")
-@click.option("--individual", "kind", flag_value="individual", default=True, help="Sign as a person (default).")
-@click.option("--mission", help="Mission id to receive the letter (default: the country's primary mission).")
-@click.option("--url", help="An organisation's https web site.")
-@click.option("--publish/--no-publish", required=True, help="Consent to list the name on the site.")
-@click.option("--letter/--no-letter", required=True, help="Consent to include the name in the letter.")
-@click.option("--source", type=click.Choice(["pull-request", "issue", "form", "import"]), default="pull-request", show_default=True)
+@option("--name", required=True, help="Full name of the person or organisation.")
+@option("--country", required=True, help="ISO country code of residence (or seat), e.g. PT.")
+@option("--organisation", "kind", flag_value="organisation", help="Sign as an organisation.")
+@option("--individual", "kind", flag_value="individual", default=True, help="Sign as a person (default).")
+@option("--mission", help="Mission id to receive the letter (default: the country's primary mission).")
+@option("--url", help="An organisation's https web site.")
+@option("--publish/--no-publish", required=True, help="Consent to list the name on the site.")
+@option("--letter/--no-letter", required=True, help="Consent to include the name in the letter.")
+@option("--source", type=click.Choice(["pull-request", "issue", "form", "import"]), default="pull-request", help="How it came.")
 @click.pass_obj
 def sign(repo: Repo, kind: str, country: str, **fields: object) -> None:
     """Write one signature file (for organisations and maintainers)."""
@@ -52,13 +49,12 @@ def sign(repo: Repo, kind: str, country: str, **fields: object) -> None:
 
 @main.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--signed", type=click.DateTime(["%Y-%m-%d"]), help="Date for rows without a `signed` column (default today).")
-@click.option("--skip-invalid", is_flag=True, help="Write the valid rows even if some are rejected.")
+@option("--signed", type=click.DateTime(["%Y-%m-%d"]), help="Date for rows without a `signed` column (default today).")
+@option("--skip-invalid", is_flag=True, help="Write the valid rows even if some are rejected.")
 @click.pass_obj
 def import_(repo: Repo, csv_file: Path, signed: dt.datetime | None, skip_invalid: bool) -> None:
-    """Import a CSV list of additional signatories.
+    """Import a CSV list: name, country, publish, letter (yes/no), optionally type, mission, url, signed.
 
-    Columns: name, country, publish, letter (yes/no), and optionally type, mission, url, signed.
     Without --skip-invalid nothing is written unless every row is valid.
     """
     ds = dataset.load(repo.root)
@@ -69,19 +65,18 @@ def import_(repo: Repo, csv_file: Path, signed: dt.datetime | None, skip_invalid
 
 
 @main.command("schema")
-@click.option("--check", is_flag=True, help="Only report stale schema files (exit 1 if any).")
+@option("--check", is_flag=True, help="Only report stale schema files (exit 1 if any).")
 @click.pass_obj
 def schema_(repo: Repo, check: bool) -> None:
     """Write JSON Schemas for every data file to schemas/."""
     if check:
         schema.check(repo.root)
-        return
-    for rel in schema.write(repo.root):
-        click.echo(f"wrote {rel}")
+    else:
+        click.echo("".join(f"wrote {rel}\n" for rel in schema.write(repo.root)), nl=False)
 
 
 @main.command("stats")
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.pass_obj
 def stats_(repo: Repo, as_json: bool) -> None:
     """Count signatures, missions and letters sent (from the dispatch ledger)."""

@@ -1,4 +1,4 @@
-"""A cache of validated records, so unchanged files are not parsed again (DESIGN.md section 7).
+"""A cache of validated records, so unchanged files are not parsed again (ARCHITECTURE.md, "Scale").
 
 Entries are keyed by path and checked first by the file's stat (size, mtime, ctime, inode: no
 read needed), then by the SHA-256 of its bytes (survives a fresh checkout, where every mtime

@@ -1,4 +1,4 @@
-"""The data model: pydantic v2, `extra="forbid"`, strict types (DESIGN.md section 4)."""
+"""The data model: pydantic v2, `extra="forbid"`, strict types (ARCHITECTURE.md, "Data rules")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Strict YAML reading and quoted YAML writing.
 
-Reading (DESIGN.md section 4): UTF-8 only, a size cap, the safe loader (the C one when
+Reading (ARCHITECTURE.md, "Data rules"): UTF-8 only, a size cap, the safe loader (the C one when
 available), no aliases, no duplicate keys. Every value's line is recorded so errors can name it.
 Writing quotes every string scalar, so `NO` stays Norway.
 """

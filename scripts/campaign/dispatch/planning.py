@@ -1,4 +1,4 @@
-"""Which letters exist and which are due now (DESIGN.md section 6).
+"""Which letters exist and which are due now (ARCHITECTURE.md, "Dispatch").
 
 Every mission receives its letters on the dispatch date from the configured send time *in the
 mission's own time zone*, so "sent on 10 December" holds in every country. For a mission, a

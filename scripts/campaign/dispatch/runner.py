@@ -1,4 +1,4 @@
-"""Sending the letters: plan -> render -> mail backend -> ledger (DESIGN.md section 6).
+"""Sending the letters: plan -> render -> mail backend -> ledger (ARCHITECTURE.md, "Dispatch").
 
     result = Dispatcher(ds, backend, ledger, Settings(now=...)).run()
 

@@ -1,7 +1,7 @@
 """The keyed email fingerprint and the rule that no email address is ever logged.
 
 A committed signature carries at most `fingerprint(key, email)`: HMAC-SHA256 of the casefolded,
-normalised address, under a key kept secret (DESIGN.md section 5). Without the key the
+normalised address, under a key kept secret (ARCHITECTURE.md, "Privacy"). Without the key the
 fingerprint cannot be tested against a guessed address, so it reveals nothing; with it the
 intake refuses a second signature from the same address.
 """

@@ -6,7 +6,7 @@ A backend is a context manager around one connection (or file handle, or list):
         outcome = backend.send(message)
 
 `send` never raises for a delivery problem: it returns an `Outcome` whose state tells the
-caller what to record (DESIGN.md section 6): `sent`, `deferred` (try again later), `failed`
+caller what to record (ARCHITECTURE.md, "Dispatch"): `sent`, `deferred` (try again later), `failed`
 (never retry) or `unknown` (the link dropped after the message was handed over).
 """
 
@@ -65,7 +65,7 @@ def header_problem(message: EmailMessage) -> str | None:
 
     Python's email package already refuses CR and LF in header values; this also refuses every
     other control or invisible formatting character, which a mail server or client might
-    interpret (DESIGN.md section 6: header values are checked for control characters).
+    interpret (ARCHITECTURE.md, "Dispatch": header values are checked for control characters).
     """
     for name, value in message.items():
         ch = control_character(str(value))

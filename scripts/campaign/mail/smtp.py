@@ -4,7 +4,7 @@ Settings come from the options, else from the environment (the workflow passes s
 `SMTP_HOST`, `SMTP_PORT`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_SECURITY` (`starttls`, the
 default, `ssl` or `none`) and `SMTP_TIMEOUT` (seconds, default 30).
 
-How a reply becomes an Outcome (DESIGN.md section 6):
+How a reply becomes an Outcome (ARCHITECTURE.md, "Dispatch"):
 
 - 250 after the message: `sent`, with the server's reply as detail;
 - 4xx anywhere, a refused or dropped connection before the message was handed over, a

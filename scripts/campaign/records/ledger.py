@@ -6,7 +6,7 @@ each line written with a single `write` and fsynced before the caller goes on:
     {"at": "2026-12-10T09:00:02.120Z", "letter": "s-1f0c...", "state": "sending", "mission": "pt-lisbon",
      "message_id": "<free-assange.20261210.s-1f0c....3a9e@free-assange.example.org>", "attempt": 1, ...}
 
-States (DESIGN.md section 6): `sending` (written before DATA) -> `sent` | `deferred` | `failed`
+States (ARCHITECTURE.md, "Dispatch"): `sending` (written before DATA) -> `sent` | `deferred` | `failed`
 | `unknown`. `sent` is final: nothing after it changes a letter's state, so no rerun resends
 it. A letter left in `sending` by a run that died is `unknown` to the next run.
 

@@ -1,6 +1,6 @@
 """`validate --base`: a pull request's problems, checked incrementally when it only adds files.
 
-A signature pull request adds one file to a tree of 100,000 (DESIGN.md section 7). Once the
+A signature pull request adds one file to a tree of 100,000 (ARCHITECTURE.md, "Scale"). Once the
 base tree has been validated, the merged tree has no problem the added files do not bring: the
 base is unchanged, so only the added files need parsing, checked against what the base already
 holds (names, fingerprints, mission ids). That summary of the base is cached in `.cache/campaign/`

@@ -1,4 +1,4 @@
-"""MkDocs hooks: the thin layer between MkDocs and `campaign.site` (DESIGN.md section 3).
+"""MkDocs hooks: the thin layer between MkDocs and `campaign.site` (ARCHITECTURE.md, "Packages").
 
     # mkdocs.yml
     hooks:
