@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from campaign.core.errors import CampaignError, Problem
+from campaign.core.files import write_atomic
 from campaign.data.models import Action, Campaign, MissionDirectory, Signature
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -35,8 +36,7 @@ def write(root: Path) -> list[str]:
     for rel, text in files().items():
         path = root / rel
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            write_atomic(path, text.encode("utf-8"))
             changed.append(rel)
     return changed
 

@@ -37,6 +37,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from campaign.core.errors import CampaignError, DataError, Problem, read_input
+from campaign.core.files import write_atomic
 from campaign.data import yamlio
 from campaign.data.dataset import describe_error
 from campaign.data.models import MissionDirectory
@@ -209,5 +210,5 @@ def build(source_path: Path) -> str:
 
 def write(source_path: Path, target: Path) -> str:
     """Build the directory from `source_path` into `target`; what was written."""
-    target.write_text(build(source_path), encoding="utf-8")
+    write_atomic(target, build(source_path).encode("utf-8"))
     return f"wrote {target}"
