@@ -47,7 +47,7 @@ def names(count: int, seed: int = 10) -> list[str]:
 
 def copy_repo(source: Path, target: Path, with_signatures: bool = False) -> Path:
     """Copy the campaign repository's data and site sources (not .git) to `target`."""
-    ignore = shutil.ignore_patterns(".git", "site", "outbox", ".cache", "__pycache__", "*.egg-info",
+    ignore = shutil.ignore_patterns(".git", ".venv", "site", "outbox", ".cache", "__pycache__", "*.egg-info",
                                     *(() if with_signatures else ("signatories",)))
     shutil.copytree(source, target, ignore=ignore, dirs_exist_ok=True)
     (target / "data" / "signatories").mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Commands that send the letters and keep their record: dispatch, letter, push-ledger."""
+"""Commands that send the letters and keep their record: dispatch, letter(s), push-ledger."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from campaign.cli import Repo, main, option, warn
-from campaign.dispatch import checkpoint, preview, session
+from campaign.dispatch import checkpoint, paper, preview, session
 
 
 @main.command("dispatch")
@@ -50,10 +50,22 @@ def dispatch_(repo: Repo, **options: object) -> None:
 @option("--signature", "signature_path", metavar="PATH", help="A signature file; default: the mission's first, or a sample.")
 @option("--format", "fmt", type=click.Choice(preview.FORMATS), default="text",
         help="`text`: headers and plain text; `html`: the HTML part; `eml`: the whole message.")
+@option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write the mission's print-ready PDF letter here instead.")
 @click.pass_obj
-def letter_(repo: Repo, mission_id: str, signature_path: str | None, fmt: str) -> None:
-    """Preview the letter a mission will receive, exactly as dispatch would send it."""
-    click.echo(preview.preview(repo.root, mission_id, signature_path, fmt, warn=warn), nl=False)
+def letter_(repo: Repo, mission_id: str, signature_path: str | None, fmt: str, pdf: Path | None) -> None:
+    """Preview the letter a mission will receive, exactly as dispatch would send it (or its PDF)."""
+    if pdf:
+        click.echo(paper.letter_pdf(repo.root, mission_id, pdf, warn=warn).line())
+    else:
+        click.echo(preview.preview(repo.root, mission_id, signature_path, fmt, warn=warn), nl=False)
+
+
+@main.command("letters")
+@option("--pdf", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the PDFs, one <mission id>.pdf each.")
+@click.pass_obj
+def letters_(repo: Repo, pdf: Path) -> None:
+    """Write every mission's print-ready PDF letter (A4, with its named signatories)."""
+    click.echo(paper.letters_pdf(repo.root, pdf, warn=warn).summary())
 
 
 @main.command("push-ledger")

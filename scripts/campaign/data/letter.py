@@ -2,7 +2,8 @@
 how it is signed, rendered as plain text for a signature or a mission.
 
 Read by validation (a template that does not render is a problem), by the site (the letter
-page, printable letters) and by dispatch (`campaign.dispatch.compose` makes the email).
+page, printable letters) and by dispatch (`campaign.dispatch.compose` makes the email,
+`campaign.dispatch.paper` the PDF). Who is named on a printed letter is `printed`.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
 
 from campaign.core.errors import CampaignError, Problem
 from campaign.data import countries
 from campaign.data.models import Campaign, Mission, Signature
+from campaign.data.text import sort_key
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
@@ -105,6 +108,33 @@ def signatory_list(sigs: Sequence[Signature]) -> list[str]:
     return lines
 
 
+def name_order(sig: Signature) -> tuple[str, str]:
+    """Sort key of a signatory's name: case- and accent-insensitive, then exact."""
+    return sort_key(sig.name), sig.name
+
+
+def printed(sigs: Iterable[Signature], order: Callable[[Signature], tuple[str, str]] = name_order,
+            ) -> tuple[list[Signature], int]:
+    """A mission's signatories named on its printed letter (organisations first, then by
+    name), and how many more signed it.
+
+    A printed letter is public: the site shows it, and the deploy publishes its PDF. So a
+    name is on it only with both consents, to be published and to be named in the letter;
+    everyone else is counted. (A name with only the letter consent reaches the mission in
+    the emailed letter, which is not published.)
+    """
+    sigs = list(sigs)
+    named = sorted((s for s in sigs if s.publish and s.letter), key=lambda s: (s.type != "organisation", *order(s)))
+    return named, len(sigs) - len(named)
+
+
+def print_signer(total: int) -> str:
+    """How a printed letter is signed: by the signatories listed below it, or by a blank."""
+    if not total:
+        return "[your name]"
+    return "The signatory listed below" if total == 1 else f"The {total:,} signatories listed below"
+
+
 def version(template: str, subject: str) -> str:
     """A short hash of what makes the letter's text: changes when the template or subject do."""
     return hashlib.sha256(f"{template}\0{subject}".encode()).hexdigest()[:10]
@@ -143,6 +173,31 @@ def blocks(text: str) -> list[tuple[str, list[list[str]]]]:
                 items[-1].append(line.strip())
         found.append(("ol" if lines[0][0].isdigit() else "ul", items))
     return found
+
+
+def as_html(text: str) -> Markup:
+    """The rendered letter as HTML paragraphs and lists, every character escaped (the site's
+    pages and the PDF letters).
+
+    Blocks as in the emailed letter (`campaign.dispatch.compose.to_html`): blank lines separate paragraphs,
+    `1.`/`-` start list items. Inside a block, line breaks follow Markdown (the letter's
+    format): a wrapped line continues the paragraph, a line ending in two spaces or a
+    backslash breaks it.
+    """
+    parts: list[str] = []
+    for tag, block in blocks(text):
+        if tag != "p":
+            parts.append(f"<{tag}>" + "".join(f"<li>{escape(' '.join(i))}</li>" for i in block) + f"</{tag}>")
+            continue
+        lines = block[0]
+        rows: list[list[str]] = [[]]
+        for line in lines:
+            rows[-1].append(line.strip().removesuffix("\\").strip())
+            if line.endswith(("  ", "\\")):
+                rows.append([])
+        shown = [escape(" ".join(row)) for row in rows if row]
+        parts.append("<p>" + "<br>\n".join(str(r) for r in shown) + "</p>")
+    return Markup("\n".join(parts))  # noqa: S704 - every piece of text above is escaped
 
 
 def template_for(templates: dict[str, str], campaign: Campaign) -> tuple[str, str]:

@@ -60,3 +60,9 @@ def name_key(name: str) -> str:
     """The duplicate-detection form of a name: NFKC, casefolded, whitespace collapsed."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
     return _SPACES.sub(" ", folded).strip()
+
+
+def sort_key(text: str) -> str:
+    """Case- and accent-insensitive sort key (names and places of every script)."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))

@@ -36,10 +36,12 @@ from campaign.data import countries, letter
 from campaign.data.dataset import Dataset
 from campaign.data.models import Action, Mission, Signature
 from campaign.data.signatures import SCHEMA_FROM_SHARD
+from campaign.data.text import sort_key
 from campaign.records import findings as missioncheck
+from campaign.records import published
 from campaign.records.counters import Counters, count
 from campaign.site import examples, links
-from campaign.site.html import ACTION_TYPES, LETTER_PLACEHOLDERS, MISSION_TYPES, letter_html, long_date, sort_key
+from campaign.site.html import ACTION_TYPES, LETTER_PLACEHOLDERS, MISSION_TYPES, long_date
 from campaign.site.links import DEFAULT_BRANCH, Links
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -225,16 +227,10 @@ class Site:
         return found
 
     def print_names(self, mission_id: str) -> tuple[list[Signature], int]:
-        """A mission's signatories named on its printable letter, and how many are not.
-
-        The printable letter is also a page of the site, so a name is on it only with both
-        consents: to be published and to be named in the letter.
-        """
+        """A mission's signatories named on its printable letter, and how many are not
+        (`letter.printed`: the consent rule of every printed letter)."""
         if mission_id not in self._print_names:
-            sigs = self.destinations.get(mission_id, [])
-            named = [s for s in sigs if s.publish and s.letter]
-            named.sort(key=lambda s: (s.type != "organisation", *self.name_order(s)))
-            self._print_names[mission_id] = (named, len(sigs) - len(named))
+            self._print_names[mission_id] = letter.printed(self.destinations.get(mission_id, []), self.name_order)
         return self._print_names[mission_id]
 
     # --- pages ----------------------------------------------------------------------------
@@ -252,7 +248,7 @@ class Site:
                  partial(self._render, "actions.html", "actions/index.md"), {"hide": ["toc"]}, in_nav=True),
         ]
         for mission in self.missions:
-            uri = f"missions/{mission.id}/index.md"
+            uri = published.mission_uri(mission.id)
             pages.append(Page(uri, mission.name, partial(self._mission, mission, uri), {"hide": ["toc"]}))
             chunks = self.prints[mission.id]
             for chunk in chunks:
@@ -299,6 +295,7 @@ class Site:
             covers=[(c, countries.name(c)) for c in sorted(mission.also_covers, key=lambda c: sort_key(countries.name(c)))],
             actions=self.actions_by_mission.get(mission.id, []),
             print_uri=self.prints[mission.id][0].uri,
+            pdf_uri=published.pdf_uri(mission.id),
             local_time=self.campaign.dispatch.send_time.strftime("%H:%M"),
             findings=self.findings.get(mission.id, []),
             correction=missioncheck.correction_url(self.campaign.intake.repository, mission,
@@ -310,10 +307,9 @@ class Site:
         total = len(named) + hidden
         body = None
         if chunk.number == 1:
-            signer = ("The signatory listed below" if total == 1 else f"The {total:,} signatories listed below") if total \
-                else "[your name]"
-            ctx = letter.LetterContext.build(mission, self.campaign.target, self.campaign.dispatch.date, signer)
-            body = letter_html(letter.render(self.template, ctx))
+            ctx = letter.LetterContext.build(mission, self.campaign.target, self.campaign.dispatch.date,
+                                             letter.print_signer(total))
+            body = letter.as_html(letter.render(self.template, ctx))
         return self._render(
             "print.html", chunk.uri, mission=mission, body=body, chunk=chunk, chunks=chunks,
             names=named[chunk.start:chunk.stop], total=total, named_count=len(named), hidden=hidden,
@@ -330,7 +326,7 @@ class Site:
         """The letter with bracketed placeholders where the mission and the signer go."""
         ctx = letter.LetterContext(
             target=self.campaign.target, date=long_date(self.campaign.dispatch.date), **LETTER_PLACEHOLDERS)
-        return letter_html(letter.render(self.template, ctx))
+        return letter.as_html(letter.render(self.template, ctx))
 
     def form(self, preselect: str | None = None) -> dict[str, Any]:
         """What the sign form (theme partial `partials/sign-form.html`) shows."""
