@@ -29,10 +29,13 @@ import pytest
 from campaign.data.dataset import load
 from campaign.data.models import Action, Signature
 from campaign.data.signatures import relative_path, to_yaml
+from campaign.data import countries
 from campaign.records import counters as stats
+from campaign.records import published
 from campaign.site import links as site_links
 from campaign.site import pages as campaign_site
-from support.builders import ROOT, make_campaign
+from support import pdf
+from support.builders import ROOT, make_campaign, run
 
 HOOKS = "scripts/campaign/site/mkdocs_hooks.py"
 
@@ -222,6 +225,12 @@ def crawl(site: Path) -> tuple[set[Path], list[str]]:
     return seen, broken
 
 
+def publish_pdfs(root: Path, site: Path) -> None:
+    """The PDF letters into the built site, as the deploy workflow makes them."""
+    result = run(root, "letters", "--pdf", str(site / published.PDF_FOLDER))
+    assert result.exit_code == 0, result.output
+
+
 def text_of_site(site: Path) -> str:
     chunks = []
     for path in site.rglob("*"):
@@ -239,6 +248,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     info = populate(root)
     result = build(root)
     assert result.returncode == 0, result.stderr[-3000:]
+    publish_pdfs(root, root / "site")
     return {"root": root, "site": root / "site", "log": result.stderr, **info}
 
 
@@ -269,6 +279,30 @@ def test_every_page_is_reachable_and_no_internal_link_is_broken(built: dict[str,
     assert not broken
     pages = {p.resolve() for p in site.rglob("*.html")} - {(site / "404.html").resolve()}
     assert pages - reached == set()
+
+
+def test_every_mission_page_links_its_pdf_letter(built: dict[str, object]) -> None:
+    """The link, the PDF the deploy puts there, its link back, and in it every name of the
+    site's printable letter (names that carry markup included)."""
+    root, site = built["root"], built["site"]
+    assert isinstance(root, Path) and isinstance(site, Path)
+    ds = load(root)
+    s = campaign_site.Site(ds)
+    for rec in ds.missions:
+        m = rec.model
+        page = (site / "missions" / m.id / "index.html").read_text(encoding="utf-8")
+        assert f'href="../../letters/{m.id}.pdf" type="application/pdf"' in page
+        target = site / published.pdf_uri(m.id)
+        assert int(pdf.info(target)["Pages"]) >= 1
+        assert {url for _, url in pdf.links(target)} == {f"{ds.campaign.site_url}missions/{m.id}/"}  # type: ignore[union-attr]
+    named, hidden = s.print_names("pt-lisbon")
+    assert set(built["xss"]) <= {sig.name for sig in named}  # type: ignore[arg-type]
+    entries = [(sig.name, (" (organisation)" if sig.type == "organisation" else "") + ", " + countries.name(sig.country))
+               for sig in named]
+    found = pdf.check_names(site / published.pdf_uri("pt-lisbon"), entries)
+    assert found.ok, found
+    washington = pdf.text(site / published.pdf_uri("us-washington"), body=False)
+    assert not [name for name in built["hidden"] if name in washington]  # type: ignore[union-attr]
 
 
 def test_mission_page_contents(built: dict[str, object]) -> None:
@@ -466,6 +500,7 @@ def test_build_without_directory_urls_links_every_page(tmp_path: Path) -> None:
     result = build(root, "site", "--no-directory-urls")
     assert result.returncode == 0, result.stderr
     site = root / "site"
+    publish_pdfs(root, site)
     reached, broken = crawl(site)
     assert not broken
     assert {p.resolve() for p in site.rglob("*.html")} - {(site / "404.html").resolve()} - reached == set()
@@ -502,6 +537,10 @@ def test_the_repository_itself_builds(tmp_path: Path) -> None:
         assert (site / "missions" / rec.model.id / "index.html").is_file(), rec.model.id
         assert (site / "missions" / rec.model.id / "letter" / "index.html").is_file(), rec.model.id
     reached, broken = crawl(site)
+    # The PDF letters are made by the deploy after the build (test_every_mission_page_links_its_pdf_letter)
+    pdfs = {m.group(1) for b in broken if (m := re.fullmatch(r"missions/([a-z0-9-]+)/index\.html -> \.\./\.\./letters/\1\.pdf", b))}
+    assert pdfs == {rec.model.id for rec in load(root).missions}
+    broken = [b for b in broken if not b.endswith(".pdf")]
     assert not broken
     assert {p.resolve() for p in site.rglob("*.html")} - {(site / "404.html").resolve()} - reached == set()
 
