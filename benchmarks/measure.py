@@ -1,4 +1,4 @@
-"""One timed child process: wall seconds and peak resident memory, shared by the benchmarks."""
+"""One timed child process: wall and CPU seconds and peak resident memory, shared by the benchmarks."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 
 def child(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, capture: bool = False) -> dict[str, Any]:
-    """Run `cmd` to the end; its wall seconds and peak RSS in MiB (and, with `capture`, its
-    standard output as `stdout`). Exits with its stderr on failure."""
+    """Run `cmd` to the end; its wall and CPU seconds and peak RSS in MiB (and, with `capture`,
+    its standard output as `stdout`). Exits with its stderr on failure."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out if capture else subprocess.DEVNULL, stderr=err)
@@ -22,7 +22,8 @@ def child(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, capture:
             err.seek(0)
             raise SystemExit(f"benchmark command failed in {cwd}: {' '.join(cmd)}\n{err.read().decode(errors='replace')[-3000:]}")
         out.seek(0)
-        result: dict[str, Any] = {"seconds": seconds, "peak_mib": usage.ru_maxrss / 1024}
+        result: dict[str, Any] = {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                                  "peak_mib": usage.ru_maxrss / 1024}
         if capture:
             result["stdout"] = out.read().decode(errors="replace")
     return result
