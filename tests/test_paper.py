@@ -214,3 +214,17 @@ def test_the_html_escapes_names_and_isolates_them() -> None:
     html = paper.html(ds.campaign, ds.letters["en"], "en", paper.Paper(mission, [sig], 0, "https://example.org/m/"))
     assert "<li>1. \u2068&lt;b&gt;Ana&lt;/b&gt; &amp; Jean-\u2060Luc\u2069, France</li>" in html
     assert "<b>Ana" not in html
+
+
+def test_printed_names_only_signatories_with_both_consents_organisations_first() -> None:
+    def sig(name: str, publish: bool = True, consent: bool = True, kind: str = "individual") -> Signature:
+        return Signature.model_validate({"type": kind, "name": name, "country": "FR", "mission": "fr-paris",
+                                         "signed": "2026-11-20", "publish": publish, "letter": consent, "source": "form"})
+
+    sigs = [sig("zoë"), sig("Émile"), sig("Zed Org", kind="organisation"), sig("Ana", publish=False),
+            sig("Bo", consent=False), sig("Ed", publish=False, consent=False)]
+    named, hidden = letter.printed(sigs)
+    assert [s.name for s in named] == ["Zed Org", "Émile", "zoë"] and hidden == 3
+    assert letter.print_signer(0) == "[your name]"
+    assert letter.print_signer(1) == "The signatory listed below"
+    assert letter.print_signer(12_345) == "The 12,345 signatories listed below"
