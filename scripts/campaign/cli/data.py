@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from campaign.cli import Repo, main, option
-from campaign.core.errors import CampaignError
+from campaign.core.errors import CampaignError, render
 from campaign.data import dataset, schema, signatures
 from campaign.records import counters
 from campaign.review import incremental
@@ -26,6 +26,8 @@ def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
     """
     ctx.meta["format"] = fmt
     result = incremental.validate(ctx.obj.root, base)
+    if result.warnings:  # look-alike names: for a maintainer, never a failure
+        click.echo(render(result.warnings, fmt, "warning"), err=fmt == "text")
     if result.problems:
         raise CampaignError(result.problems)
     click.echo(result.summary, err=fmt == "github")

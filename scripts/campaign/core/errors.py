@@ -19,9 +19,12 @@ See ARCHITECTURE.md, "Errors".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
 @dataclass(frozen=True, order=True)
@@ -33,16 +36,23 @@ class Problem:
     message: str
 
     def text(self) -> str:
+        """One line: control, bidi and line-breaking characters in the path are shown escaped."""
+        path = visible(self.path)
         if self.line > 0:
-            return f"{self.path}:{self.line}: {self.message}"
-        return f"{self.path}: {self.message}" if self.path else self.message
+            return f"{path}:{self.line}: {self.message}"
+        return f"{path}: {self.message}" if path else self.message
 
-    def github(self) -> str:
-        """A GitHub Actions workflow command (annotation) for this problem."""
+    def github(self, level: str = "error") -> str:
+        """A GitHub Actions workflow command (annotation) for this problem (`error` or `warning`)."""
         message = _escape(self.message)
-        path = _escape(self.path).replace(",", "%2C").replace(":", "%3A")
+        path = _escape(visible(self.path)).replace(",", "%2C").replace(":", "%3A")
         where = f"file={path}," + (f"line={self.line}," if self.line > 0 else "") if self.path else ""
-        return f"::error {where.rstrip(',')}::{message}" if where else f"::error::{message}"
+        return f"::{level} {where.rstrip(',')}::{message}" if where else f"::{level}::{message}"
+
+
+def visible(text: str) -> str:
+    """`text` with control, bidi and line-breaking characters as `\\uXXXX` (file names in messages)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _escape(text: str) -> str:
@@ -50,9 +60,11 @@ def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def render(problems: Iterable[Problem], fmt: str = "text") -> str:
-    """All problems, sorted, one per line, in `text` or `github` format."""
-    return "\n".join(p.github() if fmt == "github" else p.text() for p in sorted(problems))
+def render(problems: Iterable[Problem], fmt: str = "text", level: str = "error") -> str:
+    """All problems, sorted, one per line, in `text` or `github` format; warnings (`level`
+    "warning") start with `warning: ` in text."""
+    lead = "warning: " if level == "warning" else ""
+    return "\n".join(p.github(level) if fmt == "github" else lead + p.text() for p in sorted(problems))
 
 
 class CampaignError(Exception):

@@ -23,10 +23,10 @@ from types import ModuleType
 from typing import Any
 
 from campaign.core.files import write_json_quietly
-from campaign.data import countries, models, text, yamlio
+from campaign.data import confusables, countries, models, text, yamlio
 
 FOLDER = ".cache/campaign"
-_CODE = (models, text, countries, yamlio)
+_CODE = (models, text, countries, yamlio, confusables)
 _PACKAGES = ("pydantic", "pydantic-core", "pycountry", "email-validator", "PyYAML", "tzdata", "Jinja2")
 
 
@@ -39,6 +39,7 @@ def code_version(*modules: ModuleType) -> str:
     for package in _PACKAGES:  # their data and rules decide too (a new country, a stricter check)
         digest.update(f"{package}={metadata.version(package)};".encode())
     digest.update(f"python={sys.version_info[:2]};unicode={unicodedata.unidata_version}".encode())  # NFKC, categories
+    digest.update(f"confusables={confusables.version()};".encode() + confusables.DATA.read_bytes())  # UTS #39 data
     return digest.hexdigest()
 
 

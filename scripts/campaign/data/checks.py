@@ -13,9 +13,12 @@ from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
 
 
-def check(ds: Dataset) -> list[Problem]:
-    """Every cross-file problem in the dataset (per-file problems are already in ds.problems)."""
-    return [*_missions(ds), *_signatures(ds), *_actions(ds), *_letters(ds)]
+def check(ds: Dataset) -> tuple[list[Problem], list[Problem]]:
+    """Every cross-file problem in the dataset (per-file problems are already in ds.problems),
+    and the warnings (look-alike names)."""
+    taken = Taken()
+    problems = [*_missions(ds), *_signatures(ds, taken), *_actions(ds), *_letters(ds)]
+    return problems, taken.look_alikes
 
 
 def _missions(ds: Dataset) -> list[Problem]:
@@ -75,8 +78,8 @@ def action(rec: Record[Action], missions: Collection[str], root: Path) -> list[P
     return problems
 
 
-def _signatures(ds: Dataset) -> list[Problem]:
-    missions, taken = ds.mission_by_id, Taken()
+def _signatures(ds: Dataset, taken: Taken) -> list[Problem]:
+    missions = ds.mission_by_id
     return [p for rec in ds.signatures for p in signature(rec, missions, taken)]
 
 
@@ -103,7 +106,14 @@ def _letters(ds: Dataset) -> list[Problem]:
     return problems
 
 
+def review(ds: Dataset) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings): per-file and cross-file problems together, sorted, without
+    repeats; and the warnings a maintainer should look at (they never fail validation)."""
+    problems, warnings = check(ds)
+    return sorted(set(ds.problems + problems)), sorted(set(warnings))
+
+
 def validate(ds: Dataset) -> list[Problem]:
     """Per-file and cross-file problems together, sorted, without repeats."""
-    return sorted(set(ds.problems + check(ds)))
+    return review(ds)[0]
 

@@ -23,6 +23,7 @@ from campaign.core.errors import CampaignError, DataError, Problem
 from campaign.data import yamlio
 from campaign.data.cache import Entry, RecordCache, StatKey, stat_key
 from campaign.data.models import Action, Campaign, Mission, MissionDirectory, Signature
+from campaign.data.text import bad_character
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -288,6 +289,14 @@ def _load_folder(root: Path, folder: str, model: type[M], problems: list[Problem
     return records
 
 
+def path_problem(rel: str) -> str | None:
+    """Why a path under data/ is refused for its characters (control, bidi, line breaks), or None."""
+    found = bad_character(rel)
+    if found:
+        return f"the file name contains {found}, a control or invisible character; rename the file"
+    return None
+
+
 def _fit(root: Path, rel: str, folder: str) -> StatKey | Problem:
     """The stat key of `rel` when it can be a record file, else why it cannot."""
     try:
@@ -295,6 +304,8 @@ def _fit(root: Path, rel: str, folder: str) -> StatKey | Problem:
     except UnicodeEncodeError:
         shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         return Problem(shown, 1, "the file name is not valid UTF-8; rename it")
+    if problem := path_problem(rel):
+        return Problem(rel, 1, problem)
     try:
         st = os.lstat(os.path.join(root, rel))
     except OSError as exc:

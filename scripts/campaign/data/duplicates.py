@@ -2,6 +2,9 @@
 
 `key(sig)` is the one duplicate key of the package: validation, the pull-request check, the
 CLI's writers, the intake (and its store's unique index) and the dispatch plan all use it.
+`look_alike_key(sig)`, the UTS #39 skeleton of the name and the country, is the second key: a
+signature whose skeleton is taken but whose key is not is *likely* a duplicate, a warning in
+`validate` and held for review by the intake, never refused.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from campaign.core.errors import Problem
+from campaign.data.confusables import skeleton
 from campaign.data.dataset import Record
 from campaign.data.models import Signature
 from campaign.data.text import name_key
@@ -20,12 +24,20 @@ def key(sig: Signature) -> str:
     return f"{name_key(sig.name)}\0{sig.country}"
 
 
+def look_alike_key(sig: Signature) -> str:
+    """The confusables skeleton of the name, and the country: equal keys *look* alike."""
+    return f"{skeleton(sig.name)}\0{sig.country}"
+
+
 @dataclass
 class Taken:
     """The keys and fingerprints already signed, with the file that holds each."""
 
     names: dict[str, str] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
+    skeletons: dict[str, str] = field(default_factory=dict)
+    look_alikes: list[Problem] = field(default_factory=list)
+    """Warnings found by `claim`: files whose name looks like an earlier file's."""
 
     @classmethod
     def of(cls, records: Iterable[Record[Signature]]) -> Taken:
@@ -42,9 +54,15 @@ class Taken:
         """The file already signed with `sig`'s email fingerprint, or None."""
         return self.fingerprints.get(sig.fingerprint) if sig.fingerprint else None
 
+    def look_alike_holder(self, sig: Signature) -> str | None:
+        """The file whose name looks like `sig`'s (same skeleton, other key), or None."""
+        holder = self.skeletons.get(look_alike_key(sig))
+        return holder if holder is not None and holder != self.names.get(key(sig)) else None
+
     def add(self, sig: Signature, path: str) -> None:
-        """Take `sig`'s key and fingerprint (the first holder keeps them)."""
+        """Take `sig`'s keys and fingerprint (the first holder keeps them)."""
         self.names.setdefault(key(sig), path)
+        self.skeletons.setdefault(look_alike_key(sig), path)
         if sig.fingerprint:
             self.fingerprints.setdefault(sig.fingerprint, path)
 
@@ -58,6 +76,10 @@ class Taken:
         if address:
             problems.append(Problem(rec.path, rec.line("fingerprint"), f"duplicate signature: {address} was signed "
                                     "with the same email address; remove this file"))
+        similar = None if name else self.look_alike_holder(s)
+        if similar:
+            self.look_alikes.append(Problem(rec.path, rec.line("name"), f"the name looks like the one in {similar} "
+                                            f"(from {s.country}); a maintainer should check it is not the same person"))
         self.add(s, rec.path)
         return problems
 

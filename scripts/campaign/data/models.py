@@ -90,6 +90,8 @@ Email = Annotated[str, AfterValidator(_email)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Name = Annotated[str, AfterValidator(clean_name)]
 Label = Annotated[str, AfterValidator(lambda v: clean_text(v, 200))]
+HeaderLabel = Annotated[str, AfterValidator(lambda v: clean_text(v, 200, single_line=True))]
+"""A label that ends up in a mail header (Subject, a From or To name): one line, no control character."""
 Paragraph = Annotated[str, AfterValidator(lambda v: clean_text(v, 4000))]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 MissionId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
@@ -126,7 +128,7 @@ def govuk_slug(url: str | None) -> str | None:
 class Mailbox(Strict):
     """A display name and an address, as in a From: header."""
 
-    name: Label
+    name: HeaderLabel
     email: Email
 
 
@@ -145,7 +147,7 @@ class Dispatch(Strict):
     send_time: Time = Field(description="local time at each mission from which its letters are due")
     deadline: Date = Field(description="last day on which deferred letters are still retried")
     mode: Literal["individual", "per-mission"]
-    subject: Label
+    subject: HeaderLabel
     sender: Mailbox
     reply_to: Email | None = None
     throttle: Throttle
@@ -190,7 +192,7 @@ class Campaign(Strict):
     """data/campaign.yaml"""
 
     id: Slug
-    title: Label
+    title: HeaderLabel
     description: Paragraph
     target: Label = Field(description="the government the letter is addressed to")
     site_url: HttpsUrl
@@ -241,7 +243,7 @@ class Mission(Strict):
     id: MissionId
     country: Country
     type: MissionType
-    name: Label
+    name: HeaderLabel
     city: Label
     address: Paragraph | None = None
     phones: list[Phone] = []

@@ -9,7 +9,6 @@ import email.policy
 import hashlib
 import html as _html
 import re
-import unicodedata
 from collections.abc import Sequence
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
@@ -19,6 +18,7 @@ from functools import lru_cache
 from campaign.core.errors import LetterError
 from campaign.data.letter import blocks, body
 from campaign.data.models import Campaign, Mission, Signature
+from campaign.data.text import bad_character
 
 
 def message_id(campaign: Campaign, key: str, letter_version: str) -> str:
@@ -80,9 +80,10 @@ from re-parsing a long unbreakable line (a Message-ID) at every send."""
 
 
 def _check_header(name: str, value: str) -> str:
-    for ch in value:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            raise LetterError(f"the {name} header would contain the control character U+{ord(ch):04X}")
+    """The value, if validation's rule for header-bound text (`text.bad_character`) lets it pass."""
+    found = bad_character(value)
+    if found:
+        raise LetterError(f"the {name} header would contain the control character {found}")
     return value
 
 

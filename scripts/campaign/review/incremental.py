@@ -21,10 +21,11 @@ from pathlib import Path
 
 from campaign.core.errors import Problem
 from campaign.core.files import write_json_quietly
-from campaign.data import checks, dataset, letter
+from campaign.data import checks, dataset, duplicates, letter
 from campaign.data.cache import FOLDER, code_version
 from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
+from campaign.review import rules as rules_module
 from campaign.review.rules import Change, allowed, changes, ignored, merge_base, rules, tracked, tree
 
 PREFIX = "pr-base-"
@@ -59,6 +60,8 @@ class Summary:
 class Result:
     problems: list[Problem]
     summary: str
+    warnings: list[Problem] = field(default_factory=list)
+    """For a maintainer (look-alike names); they never fail the check."""
 
 
 def _cache_path(root: Path, key: str) -> Path:
@@ -68,7 +71,8 @@ def _cache_path(root: Path, key: str) -> Path:
 def _read(path: Path) -> Summary | None:
     try:
         s = json.loads(path.read_bytes())
-        return Summary(s["ok"], s["missions"], Taken(s["names"], s["fingerprints"]), s["signatures"], s["actions"])
+        taken = Taken(s["names"], s["fingerprints"], s["skeletons"])
+        return Summary(s["ok"], s["missions"], taken, s["signatures"], s["actions"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing or unreadable: validate in full and write it again
 
@@ -76,7 +80,8 @@ def _read(path: Path) -> Summary | None:
 def _write(path: Path, summary: Summary) -> None:
     """Atomically, replacing summaries of other bases; one that cannot be written is not kept."""
     data = {"ok": summary.ok, "missions": summary.missions, "names": summary.taken.names,
-            "fingerprints": summary.taken.fingerprints, "signatures": summary.signatures, "actions": summary.actions}
+            "fingerprints": summary.taken.fingerprints, "skeletons": summary.taken.skeletons,
+            "signatures": summary.signatures, "actions": summary.actions}
     try:
         for old in path.parent.glob(f"{PREFIX}*.json"):
             old.unlink(missing_ok=True)
@@ -90,14 +95,15 @@ def validate(root: Path, base: str | None = None) -> Result:
     if base:
         return check(root, base)
     ds = dataset.load(root)
-    return Result(checks.validate(ds), ds.summary())
+    problems, warnings = checks.review(ds)
+    return Result(problems, ds.summary(), warnings)
 
 
 def check(root: Path, base: str) -> Result:
     """Every problem of the work tree as a pull request onto `base`."""
     commit = merge_base(root, base)
     found = changes(root, commit)
-    key = f"{tree(root, commit)}-{code_version(checks, dataset, letter)[:16]}"
+    key = f"{tree(root, commit)}-{code_version(checks, dataset, letter, duplicates, rules_module)[:16]}"
     # Ignored files are validated but in no diff: with any, the work tree is not base + additions.
     incremental = bool(found) and all(allowed(c) for c in found) and not ignored(root, *FOLDERS)
     summary = _read(_cache_path(root, key)) if incremental else None
@@ -108,21 +114,23 @@ def check(root: Path, base: str) -> Result:
     problems = _added(root, found, summary)
     n = len(found)
     return Result(problems, f"ok: {n} added file{'' if n == 1 else 's'} checked against {summary.signatures} signatures, "
-                            f"{len(summary.missions)} missions and {summary.actions} actions already validated")
+                            f"{len(summary.missions)} missions and {summary.actions} actions already validated",
+                  sorted(set(summary.taken.look_alikes)))
 
 
 def _full(root: Path, found: list[Change], base_key: tuple[str, str] | None) -> Result:
     """Validate the whole tree; with (base commit, key), summarise the base: the tree without
     the added files, when its record files are exactly those of the base commit."""
     ds = dataset.load(root)
-    problems = checks.validate(ds) + rules(found)
+    problems, warnings = checks.review(ds)
+    problems = sorted(set(problems + rules(found)))
     added = {c.path for c in found}
     if base_key and tracked(root, base_key[0], *RECORDS) == _files(root) - added:
         base = replace(ds, signatures=[r for r in ds.signatures if r.path not in added],
                        actions=[r for r in ds.actions if r.path not in added],
                        problems=[p for p in ds.problems if p.path not in added])
         _write(_cache_path(root, base_key[1]), Summary.of(base))
-    return Result(problems, ds.summary())
+    return Result(problems, ds.summary(), warnings)
 
 
 def _added(root: Path, found: list[Change], summary: Summary) -> list[Problem]:

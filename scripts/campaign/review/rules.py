@@ -9,6 +9,7 @@ from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
 from campaign.core.git import Git
+from campaign.data.dataset import path_problem
 from campaign.data.models import PHOTO_PATTERN
 
 # No hidden files or folders: validation skips them, so they could hold anything.
@@ -82,7 +83,8 @@ def _mode(path: Path) -> str:
 def allowed(change: Change) -> bool:
     """Whether a signature pull request may make this change without a maintainer: add a plain file
     (no link, no submodule, nothing executable) where signatures, actions or their photos belong."""
-    return change.status == "A" and change.mode == "100644" and any(p.match(change.path) for p in ALLOWED_ADDITIONS)
+    return (change.status == "A" and change.mode == "100644" and path_problem(change.path) is None
+            and any(p.match(change.path) for p in ALLOWED_ADDITIONS))
 
 
 def check(root: Path, base: str) -> list[Problem]:
@@ -97,6 +99,9 @@ def rules(found: list[Change]) -> list[Problem]:
         if allowed(change):
             continue
         verb = _VERBS.get(change.status[:1], "changes")
+        if bad := path_problem(change.path):
+            problems.append(Problem(change.path, 1, bad))
+            continue
         if change.status == "A" and change.mode != "100644":
             hint = "only plain files may be added, not a symbolic link, a submodule or an executable; add the file itself"
         elif change.path.startswith("data/signatories/") and change.status != "A":
