@@ -85,3 +85,16 @@ def test_an_invalid_signature_is_not_merged(git_repo: Path, gh: FakeGitHub) -> N
     result = run(git_repo, "intake", "automerge", "--base", "main", "--pr", "1", "--sha", sha)
     assert result.exit_code == 1 and "0000000000000000.yaml" in result.output
     assert gh.pulls[0]["merged"] is False
+
+
+def test_a_look_alike_name_waits_for_a_maintainer(git_repo: Path, gh: FakeGitHub) -> None:
+    """A name that looks like an existing one (Cyrillic "А") is only a warning for validate, but
+    the unattended path leaves it to a person."""
+    assert run(git_repo, "sign", "--name", "\u0410na Pereira", "--country", "PT", "--publish", "--letter").exit_code == 0
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "a signature on main")
+    sha = pull_request(git_repo, gh, automerge=True)
+    result = run(git_repo, "intake", "automerge", "--base", "main", "--pr", "1", "--sha", sha)
+    assert result.exit_code == 0, result.output
+    assert "not automerged: 1 names look like existing ones" in result.output
+    assert gh.pulls[0]["merged"] is False

@@ -16,6 +16,7 @@ import yaml
 from campaign.data import dataset, yamlio
 from campaign.intake import issue_form
 from support.builders import ROOT, git, run
+from support.images import photo
 from support.github import FakeGitHub
 
 TEMPLATES = ROOT / ".github" / "ISSUE_TEMPLATE"
@@ -182,7 +183,7 @@ def test_a_github_user_signs_for_their_country_s_mission(repo_with_forms: Path) 
 
 def test_an_action_with_photos(repo_with_forms: Path) -> None:
     ds = dataset.load(repo_with_forms)
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    png = photo("png")
     url = "https://github.com/user-attachments/assets/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
     values = {"type": "delivery", "mission": "pt-lisbon", "date": "2026-12-10", "by": "Amnesty Lisboa",
               "description": "We handed the letter to the embassy.", "photos": f"![photo]({url})\n"}

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from campaign.core.errors import Problem
-from campaign.data import countries, letter
+from campaign.data import countries, letter, photos
 from campaign.data.dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset, Record
 from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
@@ -75,7 +75,14 @@ def action(rec: Record[Action], missions: Collection[str], root: Path) -> list[P
         path = docs / photo  # a plain file inside docs/, not a link to one elsewhere
         if not (path.is_file() and path.resolve() == path):
             problems.append(Problem(rec.path, rec.line("photos"), f"photo docs/{photo} does not exist as a plain file; add it to the pull request or fix the path"))
+        elif found := photos.problem(_head(path, photos.MAX_BYTES + 1), photo):
+            problems.append(Problem(rec.path, rec.line("photos"), f"photo docs/{photo} {found}; replace it"))
     return problems
+
+
+def _head(path: Path, size: int) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(size)
 
 
 def _signatures(ds: Dataset, taken: Taken) -> list[Problem]:

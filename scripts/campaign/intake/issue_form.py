@@ -23,7 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import dataset, signatures, yamlio
+from campaign.data import dataset, photos, signatures, yamlio
 from campaign.data.dataset import ACTIONS, Dataset, describe_error
 from campaign.data.models import Action
 from campaign.forge.base import get_forge
@@ -36,8 +36,6 @@ NO_RESPONSE = "_No response_"
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
 PHOTO_URL = re.compile(r"https://(?:github\.com/user-attachments/assets/[0-9a-fA-F-]{36}"
                        r"|(?:private-)?user-images\.githubusercontent\.com/[0-9]+/[A-Za-z0-9._/-]+)")
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 ACTION_SCHEMA = "../../schemas/action.schema.json"
 
 Fetch = Callable[[str], bytes]
@@ -218,24 +216,22 @@ def _action(ds: Dataset, issue: Issue, values: dict[str, Any], fetch: Fetch) -> 
         outcome.problems.append(f"{len(urls)} photos attached; at most 12 are accepted")
         return outcome
     folder = f"assets/actions/{re.sub(r'[^0-9-]', '', date)[:10] or 'undated'}-{re.sub(r'[^a-z0-9-]', '', mission)[:60] or 'mission'}-{issue.number}"
-    photos: dict[str, bytes] = {}
+    fetched: dict[str, bytes] = {}
     for i, url in enumerate(urls, 1):
         try:
             data = fetch(url)
         except Exception as exc:  # noqa: BLE001 - any download problem is reported on the issue
             outcome.problems.append(f"photo {i} could not be downloaded ({type(exc).__name__}); attach it again")
             continue
-        ext = next((e for magic, e in MAGIC.items() if data.startswith(magic)), None)
-        if ext is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-            ext = "webp"
-        if ext is None:
-            outcome.problems.append(f"photo {i} is not a JPEG, PNG or WebP image")
+        problem = photos.problem(data)
+        if problem:
+            outcome.problems.append(f"photo {i} {problem}")
             continue
-        photos[f"{folder}/{i}.{ext}"] = data
+        fetched[f"{folder}/{i}.{photos.kind(data)}"] = data
     try:
         action = Action.model_validate({
             "type": kind, "mission": mission, "date": date, "by": values.get("by", ""),
-            "description": values.get("description", ""), "photos": sorted(photos)})
+            "description": values.get("description", ""), "photos": sorted(fetched)})
     except ValidationError as exc:
         outcome.problems += [describe_error(e) for e in exc.errors()]
         return outcome
@@ -245,21 +241,21 @@ def _action(ds: Dataset, issue: Issue, values: dict[str, Any], fetch: Fetch) -> 
         return outcome
     rel = f"{ACTIONS}/{action.date.isoformat()}-{action.mission}-{action.type}-{issue.number}.yaml"
     text = yamlio.dumps(action.model_dump(mode="json", exclude_defaults=True), schema=ACTION_SCHEMA)
-    outcome.files = {rel: text.encode("utf-8"), **{f"docs/{path}": data for path, data in photos.items()}}
+    outcome.files = {rel: text.encode("utf-8"), **{f"docs/{path}": data for path, data in fetched.items()}}
     outcome.title = f"Action ({action.type}): {action.mission} on {action.date.isoformat()}"
     outcome.summary = f"The {action.type} at {action.mission} on {action.date.isoformat()} by {action.by}"
     return outcome
 
 
 def fetch_photo(url: str) -> bytes:
-    """Download one attachment (only GitHub's attachment hosts; at most PHOTO_MAX_BYTES)."""
+    """Download one attachment (only GitHub's attachment hosts; at most photos.MAX_BYTES)."""
     if not PHOTO_URL.fullmatch(url):
         raise ValueError("not a GitHub attachment address")
     request = urllib.request.Request(url, headers={"User-Agent": "campaign-intake"})
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - https only, fixed hosts
-        data = response.read(PHOTO_MAX_BYTES + 1)
-    if len(data) > PHOTO_MAX_BYTES:
-        raise ValueError("the photo is larger than 10 MB")
+        data = response.read(photos.MAX_BYTES + 1)
+    if len(data) > photos.MAX_BYTES:
+        raise ValueError(f"the photo is larger than {photos.MAX_BYTES // 1048576} MiB")
     return data
 
 

@@ -3,7 +3,8 @@
 Only when `intake.automerge` is on in the *target* branch's `data/campaign.yaml` (the pull
 request cannot turn it on), when every change is an added file under `data/signatories/`, when
 the whole tree validates with this (the target branch's) tool, and only the validated head
-commit (GitHub refuses if the branch moved since). This is the one unattended path into the
+commit (GitHub refuses if the branch moved since); never when a name looks like an existing one
+(a `validate` warning: a maintainer judges those). This is the one unattended path into the
 default branch; ARCHITECTURE.md, "Trust", says why it is the security boundary.
 """
 
@@ -39,8 +40,11 @@ def automerge(root: Path, base: str, number: int, sha: str, forge: GitHubForge |
     others = [c.path for c in changes if c.status != "A" or not c.path.startswith(f"{dataset.SIGNATORIES}/")]
     if not changes or others:
         return f"not automerged: the pull request changes more than signatures ({', '.join(others[:5]) or 'nothing'})"
-    problems = checks.validate(dataset.load(root)) + rules.rules(changes)
+    problems, warnings = checks.review(dataset.load(root))
+    problems += rules.rules(changes)
     if problems:
         raise CampaignError(problems)
+    if warnings:  # look-alike names: likely the same person twice, for a person to judge
+        return f"not automerged: {len(warnings)} names look like existing ones; a maintainer checks ({warnings[0].text()})"
     merged = (forge or GitHubForge.from_env(settings.intake.repository)).merge(number, sha)
     return f"merged pull request #{number} ({len(changes)} signatures) as {merged[:12]}"

@@ -26,7 +26,7 @@ from campaign.data.cache import FOLDER, code_version
 from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
 from campaign.review import rules as rules_module
-from campaign.review.rules import Change, allowed, changes, ignored, merge_base, rules, tracked, tree
+from campaign.review.rules import Change, allowed, changes, ignored, merge_base, rules, tracked, tree, unused_photos
 
 PREFIX = "pr-base-"
 RECORDS = (dataset.SIGNATORIES, dataset.ACTIONS)
@@ -123,7 +123,7 @@ def _full(root: Path, found: list[Change], base_key: tuple[str, str] | None) -> 
     the added files, when its record files are exactly those of the base commit."""
     ds = dataset.load(root)
     problems, warnings = checks.review(ds)
-    problems = sorted(set(problems + rules(found)))
+    problems = sorted(set(problems + rules(found) + unused_photos(root, found)))
     added = {c.path for c in found}
     if base_key and tracked(root, base_key[0], *RECORDS) == _files(root) - added:
         base = replace(ds, signatures=[r for r in ds.signatures if r.path not in added],
@@ -148,4 +148,4 @@ def _added(root: Path, found: list[Change], summary: Summary) -> list[Problem]:
             problems += problems_
             if action:
                 problems += checks.action(action, missions, root)
-    return sorted(set(problems))
+    return sorted(set(problems + unused_photos(root, found)))

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
 from campaign.core.git import Git
+from campaign.data import dataset
 from campaign.data.dataset import path_problem
-from campaign.data.models import PHOTO_PATTERN
+from campaign.data.models import PHOTO_PATTERN, Action
 
 # No hidden files or folders: validation skips them, so they could hold anything.
 ALLOWED_ADDITIONS = (
@@ -18,6 +19,7 @@ ALLOWED_ADDITIONS = (
     re.compile(r"^data/actions/([^/.][^/]*/)*[^/.][^/]*\.yaml$"),
     re.compile("^docs/" + PHOTO_PATTERN.removeprefix("^")),
 )
+PHOTOS = "docs/assets/actions/"
 _VERBS = {"A": "adds", "M": "modifies", "D": "deletes", "T": "changes the type of"}
 
 
@@ -89,7 +91,21 @@ def allowed(change: Change) -> bool:
 
 def check(root: Path, base: str) -> list[Problem]:
     """A problem for every change a signature pull request may not make."""
-    return rules(changes(root, base))
+    found = changes(root, base)
+    return rules(found) + unused_photos(root, found)
+
+
+def unused_photos(root: Path, found: list[Change]) -> list[Problem]:
+    """A problem for each photo the pull request adds that no action it adds lists (the
+    photos it does list are checked with their action: `checks.action`, `photos.problem`)."""
+    added = {c.path for c in found if c.status == "A" and c.path.startswith(PHOTOS)}
+    used: set[str] = set()
+    for change in found:
+        if added and change.status == "A" and change.path.startswith(f"{dataset.ACTIONS}/"):
+            rec, _ = dataset.load_record(root, change.path, Action)
+            used |= {f"docs/{photo}" for photo in rec.model.photos} if rec else set()
+    return [Problem(path, 1, "no action added by this pull request lists this photo; add it to the `photos` "
+                    "of the action's file, or remove it") for path in sorted(added - used)]
 
 
 def rules(found: list[Change]) -> list[Problem]:
