@@ -74,3 +74,19 @@ def test_deploy_publishes_pages_from_the_default_branch() -> None:
     assert workflow["jobs"]["build"]["permissions"] == {"contents": "read"}
     assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
     assert workflow["jobs"]["deploy"]["environment"]["name"] == "github-pages"
+
+
+def test_the_path_rules_run_with_the_target_branch_s_tool() -> None:
+    """A pull request that edits the checker must not pass its own check: the data job installs
+    the tool from a checkout of the base commit in a folder of its own, and runs it on the pull
+    request's checkout (whose code is never installed there)."""
+    job = load("validate.yml")["jobs"]["data"]
+    checkouts = {s["with"]["path"]: s["with"] for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")}
+    assert checkouts["tool"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert "ref" not in checkouts["pr"] and checkouts["pr"]["fetch-depth"] == 0
+    runs = [s for s in job["steps"] if "run" in s]
+    installs = [s["run"] for s in runs if "install" in s["run"]]
+    assert installs and all(r.rstrip().endswith("./tool") for r in installs)
+    (validate,) = [s for s in runs if "campaign validate" in s["run"]]
+    assert validate["working-directory"] == "pr"
+    assert not any(s.get("working-directory") == "pr" and "install" in s["run"] for s in runs)
