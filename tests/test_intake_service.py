@@ -40,13 +40,14 @@ class Service:
 
 
 def start(root: Path, tmp_path: Path, limits: IntakeLimits | None = None, origins: list[str] | None = None,
-          mail_backend: str = "file") -> Iterator[Service]:
+          mail_backend: str = "file", trusted_proxies: list[str] | None = None) -> Iterator[Service]:
     outbox = tmp_path / "outbox"
     intake = Intake(Settings(root=root, db=tmp_path / "intake.sqlite3", public_url="http://127.0.0.1:1", key=KEY,
                              forge=LocalForge(root), mail_backend=mail_backend,
                              mail_options={"outbox": outbox} if mail_backend == "file" else {},
                              limits=limits or IntakeLimits(burst=1000, hourly=10_000, max_body=4096)))
-    server, thread, url = serve_in_thread(create_app(intake, allowed_origins=origins, background=False))
+    server, thread, url = serve_in_thread(create_app(intake, allowed_origins=origins, background=False),
+                                          trusted_proxies=trusted_proxies or ())
     intake.settings.public_url = url
     with httpx.Client(base_url=url, timeout=10) as client:
         yield Service(url, intake, outbox, root, client)

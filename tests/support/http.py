@@ -7,11 +7,15 @@ import time
 from typing import Any
 
 
-def serve_in_thread(app: Any, timeout: float = 10.0) -> tuple[Any, threading.Thread, str]:
-    """Run an ASGI app on uvicorn in a daemon thread on 127.0.0.1 (a free port); (server, thread, url)."""
+def serve_in_thread(app: Any, timeout: float = 10.0, **options: Any) -> tuple[Any, threading.Thread, str]:
+    """Run an ASGI app on uvicorn in a daemon thread on 127.0.0.1 (a free port), configured as the
+    intake service runs (`server_config`: header and body deadlines, trusted proxies from
+    `options`); (server, thread, url)."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    from campaign.intake.app import server_config
+
+    server = uvicorn.Server(server_config(app, "127.0.0.1", 0, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

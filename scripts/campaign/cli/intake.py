@@ -36,6 +36,8 @@ DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store
 @option("--hourly", type=click.IntRange(min=1), help="Override intake.limits.hourly (submissions per hour per client).")
 @option("--mail-retry-every", type=click.FloatRange(min=0.1), default=30.0, metavar="SECONDS",
         help="How often deferred confirmation mails are retried.")
+@option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS", env="CAMPAIGN_TRUSTED_PROXIES",
+        help="A proxy (address or network) whose X-Forwarded-For is believed; repeatable; default none.")
 @click.pass_obj
 def serve_(repo: Repo, **options: object) -> None:
     """Serve the site and the signature intake on one origin (the README's run command).
@@ -68,6 +70,16 @@ def intake_flush(repo: Repo, **options: object) -> None:
 def intake_status(repo: Repo, db: Path | None) -> None:
     """Count the store's entries: pending, confirmed, flushed, rejected, mails queued."""
     click.echo(server.status(repo.root, db=db))
+
+
+@intake_.command("review")
+@DB
+@option("--release", multiple=True, type=int, metavar="ID", help="Let a held entry be flushed (repeatable).")
+@option("--reject", multiple=True, type=int, metavar="ID", help="Set a held entry aside (repeatable).")
+@click.pass_obj
+def intake_review(repo: Repo, **options: object) -> None:
+    """List the entries held for review (names that look like existing ones); release or reject them."""
+    click.echo(server.review(repo.root, **options))  # type: ignore[arg-type]
 
 
 @intake_.command("issue")

@@ -64,10 +64,21 @@ def _web_url(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    """The normalised address. The part before the @ must be ASCII: mail to an internationalised
+    local part needs SMTPUTF8 at every hop, which many servers lack (a domain may be
+    internationalised: headers carry it as punycode, `ascii_email`)."""
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        return validate_email(value, check_deliverability=False, allow_smtputf8=False).normalized
     except EmailNotValidError as exc:
+        if "before the @-sign" in str(exc):
+            raise ValueError(f"{value!r} has non-ASCII characters before the @, which many mail servers cannot "
+                             "deliver to; use an address with only ASCII letters, digits and . _ - + before the @") from None
         raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
+
+
+def ascii_email(value: str) -> str:
+    """A valid address as headers carry it: the domain in punycode (xn--...)."""
+    return validate_email(value, check_deliverability=False, allow_smtputf8=False).ascii_email or value
 
 
 @cache

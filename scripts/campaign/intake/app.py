@@ -9,8 +9,12 @@
     GET  /...                  the built site, when `campaign serve` built one
 
 Errors are JSON, `{"error": code, "message": text, "errors": {field: [messages]}}`:
-400 malformed body or honeypot filled, 409 already signed, 413 body too large, 415 unsupported
-content type, 422 invalid fields, 429 rate limited (with Retry-After).
+400 malformed body (duplicate fields or JSON keys included) or honeypot filled, 403 posted from
+another site, 409 already signed, 413 body too large, 415 unsupported content type, 422 invalid
+fields, 429 rate limited (with Retry-After).
+
+It runs on uvicorn with header and body deadlines (`protocol.py`), X-Forwarded-For trusted only
+from the proxies named in the settings (`serve`), and cross-site posts refused (`limits.OriginCheck`).
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -32,10 +36,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from campaign.intake import pages
 from campaign.intake.fingerprint import redact
-from campaign.intake.limits import BodyLimit, RateLimiter, client_key, retry_after
+from campaign.intake.limits import BodyLimit, OriginCheck, RateLimiter, client_key, origin, retry_after
+from campaign.intake.protocol import deadline_protocol
 from campaign.intake.service import Answer, Intake
 
 log = logging.getLogger("campaign.intake")
@@ -66,7 +72,8 @@ class Accepted(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    error: str = Field(description="malformed | rejected | duplicate | too_large | unsupported | invalid | rate_limited")
+    error: str = Field(description="malformed | rejected | cross_site | duplicate | too_large | unsupported | invalid "
+                       "| rate_limited")
     message: str
     errors: dict[str, list[str]] | None = Field(default=None, description="messages per field")
 
@@ -82,6 +89,7 @@ class Health(BaseModel):
 _SCHEMA = SignatureForm.model_json_schema()
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "malformed body, or the honeypot field was filled"},
+    403: {"model": ErrorBody, "description": "posted from a page of another site"},
     409: {"model": ErrorBody, "description": "this name from this country has already signed"},
     413: {"model": ErrorBody, "description": "the body is over the size limit"},
     415: {"model": ErrorBody, "description": "neither JSON nor a form"},
@@ -102,7 +110,9 @@ async def read_fields(request: Request) -> dict[str, Any]:
     if kind == "application/json" or kind.endswith("+json"):
         body = await request.body()
         try:
-            data = json.loads(body.decode("utf-8"))
+            data = json.loads(body.decode("utf-8"), object_pairs_hook=_unique_keys)
+        except DuplicateKey as exc:
+            raise Malformed(400, "malformed", f"fields given more than once: {exc}") from None
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise Malformed(400, "malformed", "the body is not valid UTF-8 JSON") from None
         if not isinstance(data, dict):
@@ -133,6 +143,20 @@ async def read_fields(request: Request) -> dict[str, Any]:
     return {k: v[0] for k, v in pairs.items()}
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (at any depth), as a repeated form field is."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
+
+
 def _wants_html(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     kind = request.headers.get("content-type", "")
@@ -142,8 +166,9 @@ def _wants_html(request: Request) -> bool:
 class IntakeApp(BodyLimit):
     """The ASGI application: the body size cap around the FastAPI app."""
 
-    def __init__(self, api: FastAPI, intake: Intake) -> None:
-        super().__init__(api, intake.limits.max_body)
+    def __init__(self, api: FastAPI, intake: Intake, origins: list[str]) -> None:
+        super().__init__(OriginCheck(api, lambda: {origin(o) for o in [intake.settings.public_url, *origins]}),
+                         intake.limits.max_body)
         self.api = api
         self.intake = intake
 
@@ -168,11 +193,14 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
     api = FastAPI(title=f"{title}: signature intake", version="1", lifespan=lifespan,
                   description="Signatures from the campaign's form: double opt-in by email, then batched into a pull request.",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
-    site = urlsplit(intake.campaign.site_url)
-    origins = [f"{site.scheme}://{site.netloc}", *intake.campaign.intake.allowed_origins, *(allowed_origins or [])]
-    if origins:
-        api.add_middleware(CORSMiddleware, allow_origins=[o.rstrip("/") for o in origins], allow_methods=["POST"],
-                           allow_headers=["Content-Type"], max_age=600)
+    origins = [origin(o) for o in (intake.campaign.site_url, *intake.campaign.intake.allowed_origins, *(allowed_origins or []))]
+    api.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"],
+                       allow_headers=["Content-Type"], max_age=600)
+
+    @api.exception_handler(ClientDisconnect)
+    async def gone(_request: Request, _exc: ClientDisconnect) -> Response:
+        """The client went away mid-body (or its body deadline cut it): no traceback in the log."""
+        return Response(status_code=400)
 
     def answer(request: Request, result: Answer) -> Response:
         if _wants_html(request):
@@ -187,7 +215,8 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
                   "application/json": {"schema": _SCHEMA},
                   "application/x-www-form-urlencoded": {"schema": _SCHEMA}}}})
     async def sign(request: Request) -> Response:
-        wait = limiter.hit(client_key(request.client.host if request.client else None))
+        client = client_key(request.client.host if request.client else None)
+        wait = limiter.hit(client)
         if wait:
             return answer(request, Answer(429, {"error": "rate_limited", "message": "too many submissions from your "
                                                 "address; wait a little and try again"}, {"Retry-After": retry_after(wait)}))
@@ -196,7 +225,7 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
         except Malformed as exc:
             return answer(request, Answer(exc.status, {"error": exc.error, "message": exc.message}))
         try:
-            result = await run_in_threadpool(intake.submit, fields)
+            result = await run_in_threadpool(intake.submit, fields, client=client)
         except Exception as exc:  # noqa: BLE001 - log without the submitted text (it holds an address)
             log.error("submission failed: %s", redact(f"{type(exc).__name__}: {exc}"))
             result = Answer(500, {"error": "internal", "message": "the submission could not be recorded; "
@@ -236,7 +265,7 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
         async def home() -> HTMLResponse:
             return HTMLResponse(pages.no_site(title, problem), headers=pages.HEADERS)
 
-    return IntakeApp(api, intake)
+    return IntakeApp(api, intake, origins)
 
 
 class Worker(threading.Thread):
@@ -285,10 +314,25 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def serve(app: IntakeApp, host: str, port: int, log_level: str = "info") -> None:
+def server_config(app: Any, host: str = "127.0.0.1", port: int = 0, *, trusted_proxies: Sequence[str] = (),
+                  header_timeout: float = 10.0, body_timeout: float = 30.0, log_level: str = "info") -> Any:
+    """The uvicorn configuration of the service (`serve`, and the tests' servers).
+
+    uvicorn's h11 protocol with total header and body deadlines (`protocol.py`); X-Forwarded-For
+    and -Proto honoured only from the addresses or networks in `trusted_proxies` (none by default:
+    an empty list, never uvicorn's own default of 127.0.0.1).
+    """
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on", ws="none",
+                          http=deadline_protocol(header_timeout, body_timeout), server_header=False,
+                          proxy_headers=bool(trusted_proxies), forwarded_allow_ips=list(trusted_proxies),
+                          timeout_keep_alive=5, timeout_graceful_shutdown=10, backlog=2048)
+
+
+def serve(app: IntakeApp, host: str, port: int, log_level: str = "info", trusted_proxies: Sequence[str] = ()) -> None:
     """Run the app on uvicorn (one process: the SQLite store and the rate limits are per process)."""
     import uvicorn
 
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True, server_header=False,
-                forwarded_allow_ips="127.0.0.1", timeout_graceful_shutdown=10)
+    uvicorn.Server(server_config(app, host, port, trusted_proxies=trusted_proxies, log_level=log_level)).run()

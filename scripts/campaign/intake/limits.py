@@ -1,4 +1,5 @@
-"""Abuse limits: per-client token buckets (a burst and a sustained rate) and a body size cap."""
+"""Abuse limits: per-client token buckets (a burst and a sustained rate), a body size cap, and
+the origin check that refuses cross-site form posts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -130,6 +132,52 @@ class BodyLimit:
             pass
         if exceeded and not replied:
             await _too_large(send, self.max_bytes)
+
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def origin(url: str) -> str:
+    """'https://example.org/path' -> 'https://example.org' (scheme and host, as browsers send Origin)."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else url.strip().rstrip("/").lower()
+
+
+def cross_site(headers: dict[bytes, bytes], allowed: set[str]) -> str | None:
+    """Why a state-changing request comes from another site, or None.
+
+    `Sec-Fetch-Site: same-origin` (set by the browser, never by a page) is this service's own
+    page; otherwise an `Origin` must be one of `allowed`. `Origin: null` (a sandboxed frame, a
+    page with `Referrer-Policy: no-referrer`) proves nothing, so it needs Sec-Fetch-Site. A
+    request with neither header is not from a browser (curl, scripts): no cross-site vector.
+    """
+    fetch_site = headers.get(b"sec-fetch-site", b"").decode("latin-1").strip().lower()
+    sent = headers.get(b"origin", b"").decode("latin-1").strip()
+    if fetch_site == "same-origin":
+        return None
+    if sent and sent != "null":
+        return None if origin(sent) in allowed else f"posts from {sent} are not accepted"
+    if fetch_site:
+        return None if fetch_site == "none" else f"{fetch_site} posts are not accepted"
+    return "posts from a page that hides its origin are not accepted" if sent else None
+
+
+class OriginCheck:
+    """ASGI middleware: 403 with a JSON error for a state-changing request from another site.
+
+    `allowed` gives the accepted origins at each request (the public URL may be set late)."""
+
+    def __init__(self, app: ASGIApp, allowed: Callable[[], set[str]]) -> None:
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            refused = cross_site(dict(scope.get("headers") or []), self.allowed())
+            if refused:
+                await _reply(send, 403, "cross_site", f"{refused}: sign on the campaign's own site")
+                return
+        await self.app(scope, receive, send)
 
 
 async def _too_large(send: Send, limit: int) -> None:

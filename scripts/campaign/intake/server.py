@@ -46,8 +46,11 @@ def open_intake(root: Path, *, db: Path | None = None, forge_name: str | None = 
 def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, public_url: str | None = None, db: Path | None = None,
           forge_name: str = "local", base: str | None = None, mail_backend: str = "file", outbox: Path | None = None,
           flush_every: float | None = None, site: bool = True, origins: tuple[str, ...] = (), burst: int | None = None,
-          hourly: int | None = None, mail_retry_every: float = 30.0, echo: Callable[[str], None] = print) -> None:
-    """Build the site, then serve it with the intake on one origin until stopped (`campaign serve`)."""
+          hourly: int | None = None, mail_retry_every: float = 30.0, trusted_proxies: tuple[str, ...] = (),
+          echo: Callable[[str], None] = print) -> None:
+    """Build the site, then serve it with the intake on one origin until stopped (`campaign serve`).
+
+    X-Forwarded-For is honoured only from `trusted_proxies` (addresses or networks; none by default)."""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     every = flush_every if flush_every is not None else (10.0 if forge_name == "local" else 300.0)
     service = open_intake(root, db=db, forge_name=forge_name, base=base, mail_backend=mail_backend, outbox=outbox,
@@ -69,8 +72,9 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, public_url: 
         f"  confirmation mails: {mail_backend}{outbox_note}",
         f"  store: {service.store.path}",
         f"  fingerprint key: {service.settings.key_from}{key_note}",
-        f"  forge: {forge_name}, branch {service.branch}{flush_note}"]))
-    intake_app.serve(asgi, host, port)
+        f"  forge: {forge_name}, branch {service.branch}{flush_note}",
+        f"  client addresses: {'X-Forwarded-For from ' + ', '.join(trusted_proxies) if trusted_proxies else 'the peer (no trusted proxy)'}"]))
+    intake_app.serve(asgi, host, port, trusted_proxies=trusted_proxies)
 
 
 def flush(root: Path, *, db: Path | None = None, forge_name: str = "local", base: str | None = None,
@@ -85,9 +89,27 @@ def flush(root: Path, *, db: Path | None = None, forge_name: str = "local", base
 
 
 def status(root: Path, *, db: Path | None = None) -> str:
-    """The store's counts as JSON."""
+    """The store's counts as JSON (`held`: entries waiting for `campaign intake review`)."""
     service = open_intake(root, db=db)
     try:
-        return json.dumps(service.status(), indent=2)
+        return json.dumps({**service.status(), "held": len(service.store.held())}, indent=2)
+    finally:
+        service.close()
+
+
+def review(root: Path, *, db: Path | None = None, release: tuple[int, ...] = (), reject: tuple[int, ...] = ()) -> str:
+    """List the entries held for review (look-alike names), or release or reject some by id."""
+    service = open_intake(root, db=db)
+    try:
+        done = []
+        if release:
+            done.append(f"released {service.store.release(list(release))} (flushed with the next batch)")
+        for entry_id in reject:
+            service.store.reject(entry_id, "rejected by a maintainer: a look-alike of an existing signature")
+        if reject:
+            done.append(f"rejected {len(reject)}")
+        held = [f"{e.entry_id}\t{e.state}\t{e.signature.get('name')} ({e.signature.get('country')})\t{e.held}"
+                for e in service.store.held()]
+        return "\n".join([*done, *(held or ["no entry is held for review"])])
     finally:
         service.close()

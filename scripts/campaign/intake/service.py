@@ -8,14 +8,14 @@ Validation is the library's: `signatures.build` (the Signature model), `signatur
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ from campaign.data.dataset import describe_error
 from campaign.data.models import Campaign, IntakeLimits, Signature
 from campaign.forge.base import Forge, Published
 from campaign.intake import fingerprint as fp
-from campaign.intake.store import Mail, Store, token_hash
+from campaign.intake import mails
+from campaign.intake.store import Mail, Store
 from campaign.mail import get_backend
 
 log = logging.getLogger("campaign.intake")
@@ -36,6 +37,8 @@ FIELDS = ("name", "country", "email", "mission", "publish", "letter", "consent",
 TEXT_FIELDS = ("name", "country", "email", "mission", "consent", "website")
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"", "off", "false", "no", "0"}
+NOTICES_PER_ADDRESS, NOTICES_PER_CLIENT = 1, 5
+"""Notices and resends per hour: to one address (its fingerprint), caused by one client."""
 ACCEPTED = ("Thank you! We sent a confirmation link to your email address. Your signature counts "
             "once you open it and press the button (within {hours} hours).")
 
@@ -108,10 +111,44 @@ class Intake:
 
     # --- submission ---------------------------------------------------------------------
 
-    def submit(self, fields: dict[str, Any], *, today: dt.date | None = None) -> Answer:
-        """Validate one form submission and record it as pending; mail the confirmation."""
+    def submit(self, fields: dict[str, Any], *, client: str | None = None, today: dt.date | None = None) -> Answer:
+        """Validate one form submission and record it as pending; mail the confirmation.
+
+        All or nothing: if the confirmation mail cannot even be built, the new entry is removed
+        again before the error goes up (a 500), so a retry starts afresh. `client` (the rate
+        limiter's key) throttles the notices and resends one client can cause.
+        """
         if str(fields.get("website") or "").strip():
             return Answer(400, {"error": "rejected", "message": "the submission was refused"})
+        found = self._validate(fields, today)
+        if isinstance(found, Answer):
+            return found
+        sig, email, key = found
+        if self.index.taken.name_holder(sig):
+            return _duplicate(sig)
+        if self.index.taken.address_holder(sig):
+            self._notice(email, key, client)
+            return self._accepted()
+        similar = self.index.taken.look_alike_holder(sig)
+        token = secrets.token_urlsafe(32)
+        added = self.store.add(name_key=duplicates.key(sig), look_alike=duplicates.look_alike_key(sig), fingerprint=key,
+                               email=email, token=token, ttl=self.ttl, signature=sig.model_dump(mode="json", exclude_none=True),
+                               held=f"looks like {similar}" if similar else None)
+        if added.kind == "duplicate_name":
+            return _duplicate(sig)
+        if added.kind == "known_address":
+            self._notice(email, key, client)
+        elif added.entry_id is not None and (added.kind == "new" or self._may_resend(added.entry_id, key, client, token, email)):
+            try:
+                self._mail_now(added.entry_id)
+            except BaseException:
+                self.store.discard(added.entry_id)  # no half-done request: no pending entry stays behind
+                raise
+        log.info("submission accepted (%s%s): entry %s", added.kind, ", held for review" if added.held else "", added.entry_id)
+        return self._accepted()
+
+    def _validate(self, fields: dict[str, Any], today: dt.date | None) -> tuple[Signature, str, str] | Answer:
+        """(signature, address, fingerprint), or the 422 answer listing every field to fix."""
         errors: dict[str, list[str]] = {}
         for name in sorted(set(fields) - set(FIELDS)):
             errors.setdefault(name, []).append(f"unknown field; the form sends only {', '.join(FIELDS)}")
@@ -161,24 +198,7 @@ class Intake:
         assert key is not None
         if sig.mission not in self.index.missions:
             return _invalid({"mission": [f"unknown mission {sig.mission!r}; choose one from the directory"]})
-        if self.index.taken.name_holder(sig):
-            return _duplicate(sig)
-        if self.index.taken.address_holder(sig):
-            self._notice(email)
-            return self._accepted()
-        token = secrets.token_urlsafe(32)
-        added = self.store.add(name_key=duplicates.key(sig), fingerprint=key, email=email, token=token, ttl=self.ttl,
-                               signature=sig.model_dump(mode="json", exclude_none=True))
-        if added.kind == "duplicate_name":
-            return _duplicate(sig)
-        if added.kind == "known_address":
-            self._notice(email)
-        elif added.entry_id is not None:
-            mail = self.store.mail(added.entry_id)
-            if mail is not None:
-                self.send_confirmation(mail)
-        log.info("submission accepted (%s): entry %s", added.kind, added.entry_id)
-        return self._accepted()
+        return sig, email, key
 
     def _accepted(self) -> Answer:
         hours = round(self.ttl / 3600)
@@ -186,10 +206,31 @@ class Intake:
 
     # --- mail ---------------------------------------------------------------------------
 
+    def _mail_keys(self, key: str, client: str | None) -> dict[str, int]:
+        """Throttle keys of a notice or resend: the address's fingerprint, and a keyed hash of the
+        client (never the address or the client's IP itself), with their hourly allowance."""
+        keys = {f"address:{key}": NOTICES_PER_ADDRESS}
+        if client:
+            keys[f"client:{hmac.new(self.settings.key, client.encode(), hashlib.sha256).hexdigest()}"] = NOTICES_PER_CLIENT
+        return keys
+
+    def _may_resend(self, entry_id: int, key: str, client: str | None, token: str, email: str) -> bool:
+        """Re-arm a pending entry's confirmation with a new link, if the throttle allows a mail."""
+        if not self.store.allow_mail(self._mail_keys(key, client)):
+            log.info("confirmation resend throttled")
+            return False
+        return self.store.rearm(entry_id, token, email)
+
+    def _mail_now(self, entry_id: int) -> None:
+        mail = self.store.mail(entry_id)
+        if mail is not None:
+            self.send_confirmation(mail)
+
     def send_confirmation(self, mail: Mail) -> bool:
-        """Send one confirmation mail; on success the address is erased from the store."""
-        message = self.confirmation_message(mail)
-        outcome = self._send(message)
+        """Send one confirmation mail; on success the address is erased from the store.
+
+        Raises when the message cannot even be built (the caller decides what that means)."""
+        outcome = self._send(mails.confirmation(self.campaign, mail, self.settings.public_url))
         if outcome:
             self.store.mail_sent(mail.entry_id, mail.token)
         else:
@@ -197,12 +238,21 @@ class Intake:
         return outcome
 
     def send_queued(self, everything: bool = False) -> int:
-        """Retry confirmation mails that could not be sent (all of them at startup)."""
-        sent = 0
+        """Retry confirmation mails that could not be sent (all of them at startup).
+
+        One mail that cannot be built (an address stored before today's rules) never stops the
+        others: its entry is dropped, since no link can ever reach it."""
+        sent = after = 0
         while True:
-            batch = self.store.mail_queue(everything=everything)
+            batch = self.store.mail_queue(everything=everything, after=after)
             for mail in batch:
-                sent += self.send_confirmation(mail)
+                after = mail.entry_id
+                try:
+                    sent += self.send_confirmation(mail)
+                except Exception as exc:  # noqa: BLE001 - this one entry, not the queue
+                    log.error("entry %s dropped: its confirmation mail cannot be built (%s)", mail.entry_id,
+                              fp.redact(f"{type(exc).__name__}: {exc}"))
+                    self.store.discard(mail.entry_id)
             if not everything or len(batch) < 500:
                 return sent
 
@@ -217,55 +267,16 @@ class Intake:
             log.warning("confirmation mail %s: %s", outcome.state, fp.redact(outcome.detail))
         return outcome.ok
 
-    def _headers(self, message: EmailMessage, to: str) -> None:
-        sender = self.campaign.dispatch.sender
-        message["From"] = Address(sender.name, addr_spec=sender.email)
-        message["To"] = Address(addr_spec=to)
-        if self.campaign.dispatch.reply_to:
-            message["Reply-To"] = self.campaign.dispatch.reply_to
-        message["Date"] = formatdate(localtime=False)
-        message["Auto-Submitted"] = "auto-generated"
-
-    @staticmethod
-    def _body(message: EmailMessage, text: str) -> None:
-        """Plain text; 7bit when ASCII, so the link stays on one line in the raw .eml file."""
-        message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
-
-    def confirmation_message(self, mail: Mail) -> EmailMessage:
-        link = f"{self.settings.public_url.rstrip('/')}/confirm/{mail.token}"
-        until = dt.datetime.fromtimestamp(mail.expires, dt.timezone.utc).strftime("%d %B %Y, %H:%M UTC")
-        sig = mail.signature
-        message = EmailMessage()
-        self._headers(message, mail.email)
-        message["Subject"] = f"Please confirm your signature: {self.campaign.title}"
-        domain = self.campaign.dispatch.sender.email.rpartition("@")[2]
-        message["Message-ID"] = f"<intake-{mail.entry_id}-{token_hash(mail.token)[:16]}@{domain}>"
-        published = "will be listed on the campaign site" if sig.get("publish") else "will not be listed on the site"
-        in_letter = "will appear in the letter" if sig.get("letter") else "will not appear in the letter (it is counted)"
-        self._body(message,
-            f"Hello {sig['name']},\n\n"
-            f"someone (we hope you) signed \"{self.campaign.title}\" with this email address.\n"
-            f"To confirm your signature, open this link and press the button on the page:\n\n"
-            f"    {link}\n\n"
-            f"The link works until {until}. Your name {published} and {in_letter}.\n\n"
-            "If you did not sign, ignore this message: nothing is published, and your address is\n"
-            "deleted when the link expires. We keep no copy of your email address after this\n"
-            "message has been sent; only a keyed fingerprint stops a second signature.\n\n"
-            f"-- {self.campaign.dispatch.sender.name}\n{self.campaign.site_url}\n")
-        return message
-
-    def _notice(self, email: str) -> None:
-        """Tell an address that already signed (instead of telling whoever submitted the form)."""
-        message = EmailMessage()
-        self._headers(message, email)
-        message["Subject"] = f"You have already signed: {self.campaign.title}"
-        domain = self.campaign.dispatch.sender.email.rpartition("@")[2]
-        message["Message-ID"] = f"<intake-notice-{secrets.token_hex(12)}@{domain}>"
-        self._body(message,
-            "Hello,\n\nthe form was submitted again with this email address, which has already signed.\n"
-            "Nothing changes: one signature per address counts. If this was not you, ignore this message.\n\n"
-            f"-- {self.campaign.dispatch.sender.name}\n{self.campaign.site_url}\n")
-        self._send(message)
+    def _notice(self, email: str, key: str, client: str | None) -> None:
+        """Tell an address that already signed, at most once an hour per address (and a few
+        times an hour per client); the answer to the form is the same either way."""
+        if not self.store.allow_mail(self._mail_keys(key, client)):
+            log.info("already-signed notice throttled")
+            return
+        try:
+            self._send(mails.notice(self.campaign, email))
+        except Exception as exc:  # noqa: BLE001 - a notice is a courtesy: never fail the request for it
+            log.warning("notice not sent: %s", fp.redact(f"{type(exc).__name__}: {exc}"))
 
     # --- confirmation -------------------------------------------------------------------
 

@@ -7,11 +7,18 @@ One table, one row per submission, moving through states:
 
 The email address (and the raw confirmation token) are kept only while the confirmation mail
 still has to be sent; both are erased once it went out, on confirmation and on expiry. Only a
-SHA-256 of the token is kept to recognise the link. Deleted rows are overwritten on disk
-(`secure_delete`) and the write-ahead log is truncated after each flush.
+SHA-256 of the token is kept to recognise the link. Erased values are overwritten on disk
+(`secure_delete`), and every erasure is followed by a checkpoint that truncates the write-ahead
+log, so no old page with an address survives in the WAL or in free pages.
 
 Unique indexes make duplicate detection safe under concurrency: one live row per duplicate
-key (normalised name + country) and per email fingerprint.
+key (normalised name + country) and per email fingerprint. The look-alike key (UTS #39
+skeleton + country) is indexed but not unique: a row whose skeleton is taken is `held` (a
+note says why) and is not flushed until a maintainer releases it (`campaign intake review`).
+
+`throttle` counts the notices and resends per hour by key (an email fingerprint, a keyed hash
+of a client), so they survive a restart. `PRAGMA user_version` is the schema's version;
+`_migrate` brings an older database up to it.
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from campaign.data.duplicates import look_alike_key
+from campaign.data.models import Signature
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -51,7 +61,11 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_per_name ON entries (name_key) WHERE state
 CREATE UNIQUE INDEX IF NOT EXISTS one_per_address ON entries (fingerprint) WHERE state != 'rejected';
 CREATE INDEX IF NOT EXISTS by_state ON entries (state, expires);
 CREATE INDEX IF NOT EXISTS mail_queue ON entries (mail_next) WHERE email IS NOT NULL;
+CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, since REAL NOT NULL, count INTEGER NOT NULL);
 """
+VERSION = 1
+"""1: the look-alike key (`look_alike`, indexed, not unique) and the `held` note."""
+
 
 
 def token_hash(token: str) -> str:
@@ -65,6 +79,7 @@ class Added:
     kind: str
     entry_id: int | None = None
     expires: float | None = None
+    held: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,8 @@ class Entry:
     fingerprint: str
     confirmed: float | None
     path: str | None
+    held: str | None = None
+    """Why the entry waits for a maintainer (a look-alike name), or None."""
 
 
 class Store:
@@ -103,14 +120,32 @@ class Store:
             self._db.execute(f"PRAGMA {pragma}")
         with self._lock:
             self._db.executescript(SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a database of an older schema up to VERSION (in one transaction)."""
+        if self._db.execute("PRAGMA user_version").fetchone()[0] >= VERSION:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(entries)")}
+        for column in ("look_alike", "held"):
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE entries ADD COLUMN {column} TEXT")
+        rows = self._db.execute("SELECT id, signature FROM entries WHERE look_alike IS NULL").fetchall()
+        self._db.executemany("UPDATE entries SET look_alike = ? WHERE id = ?",
+                             [(_look_alike(json.loads(r["signature"])), r["id"]) for r in rows])
+        self._db.execute("CREATE INDEX IF NOT EXISTS by_look_alike ON entries (look_alike) WHERE state != 'rejected'")
+        self._db.execute(f"PRAGMA user_version = {VERSION}")
+        self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at once (BEGIN IMMEDIATE: other processes wait)."""
+    def _tx(self, erases: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE: other processes wait); one
+        that `erases` an address is followed by a checkpoint that truncates the WAL."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -119,19 +154,24 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            if erases:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # --- submission ---------------------------------------------------------------------
 
     def add(self, *, name_key: str, fingerprint: str, signature: dict[str, Any], email: str, token: str,
-            ttl: float, resend_after: float = 600.0, now: float | None = None) -> Added:
+            ttl: float, look_alike: str | None = None, held: str | None = None, resend_after: float = 600.0,
+            now: float | None = None) -> Added:
         """Record a submission, or say why not; atomic against concurrent submissions.
 
-        A second submission from an address still pending re-arms its confirmation (a new
-        token, at most every `resend_after` seconds); from an address already confirmed it is
-        `known_address` (the caller mails a notice, so the answer does not reveal who signed).
+        A second submission from an address still pending is `resend` with the entry's id (the
+        caller may `rearm` it), or without one within `resend_after` seconds of the last mail;
+        from an address already confirmed it is `known_address` (the caller mails a notice, so
+        the answer does not reveal who signed). A new entry is `held` (with `held` as the note,
+        or naming the live entry whose look-alike key it shares).
         """
         now = time.time() if now is None else now
-        with self._tx() as db:
+        with self._tx() as db:  # the mail that follows erases, and checkpoints, the expired rows too
             db.execute("DELETE FROM entries WHERE state = 'pending' AND expires < ?", (now,))
             row = db.execute("SELECT id, state, mail_sent, expires FROM entries WHERE fingerprint = ? AND state != 'rejected'",
                              (fingerprint,)).fetchone()
@@ -140,17 +180,45 @@ class Store:
                     return Added("known_address", row["id"])
                 if row["mail_sent"] is not None and now - row["mail_sent"] < resend_after:
                     return Added("resend", None, row["expires"])
-                db.execute("UPDATE entries SET token_hash = ?, token = ?, email = ?, mail_next = ?, mail_tries = 0 "
-                           "WHERE id = ?", (token_hash(token), token, email, now + 60, row["id"]))
                 return Added("resend", row["id"], row["expires"])
             if db.execute("SELECT 1 FROM entries WHERE name_key = ? AND state != 'rejected'", (name_key,)).fetchone():
                 return Added("duplicate_name")
+            look_alike = look_alike or _look_alike(signature)
+            similar = db.execute("SELECT id FROM entries WHERE look_alike = ? AND state != 'rejected'", (look_alike,)).fetchone()
+            held = held or (f"looks like intake entry {similar['id']}" if similar else None)
             cur = db.execute(
-                "INSERT INTO entries (state, name_key, fingerprint, signature, token_hash, created, expires, email, token, mail_next)"
-                " VALUES ('pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO entries (state, name_key, fingerprint, signature, token_hash, created, expires, email, token,"
+                " mail_next, look_alike, held) VALUES ('pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (name_key, fingerprint, json.dumps(signature, sort_keys=True), token_hash(token), now, now + ttl,
-                 email, token, now + 60))
-            return Added("new", cur.lastrowid, now + ttl)
+                 email, token, now + 60, look_alike, held))
+            return Added("new", cur.lastrowid, now + ttl, held)
+
+    def rearm(self, entry_id: int, token: str, email: str, now: float | None = None) -> bool:
+        """A pending entry gets a new confirmation link (the old one stops working); False if gone."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            return db.execute("UPDATE entries SET token_hash = ?, token = ?, email = ?, mail_next = ?, mail_tries = 0 "
+                              "WHERE id = ? AND state = 'pending'", (token_hash(token), token, email, now + 60,
+                                                                      entry_id)).rowcount == 1
+
+    def discard(self, entry_id: int) -> None:
+        """Delete a pending entry (with its address): a request that could not finish its work."""
+        with self._tx(erases=True) as db:
+            db.execute("DELETE FROM entries WHERE id = ? AND state = 'pending'", (entry_id,))
+
+    def allow_mail(self, keys: dict[str, int], window: float = 3600.0, now: float | None = None) -> bool:
+        """Take one mail from the allowance of every key (key -> mails per `window` seconds),
+        or none if any key has used its allowance; atomic, and kept across restarts."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            db.execute("DELETE FROM throttle WHERE since < ?", (now - window,))
+            for key, allowed in keys.items():
+                row = db.execute("SELECT count FROM throttle WHERE key = ?", (key,)).fetchone()
+                if row is not None and row["count"] >= allowed:
+                    return False
+            db.executemany("INSERT INTO throttle (key, since, count) VALUES (?, ?, 1) "
+                           "ON CONFLICT (key) DO UPDATE SET count = count + 1", [(key, now) for key in keys])
+            return True
 
     def mail(self, entry_id: int) -> Mail | None:
         """The confirmation mail of one entry, if it still has to be sent."""
@@ -159,18 +227,20 @@ class Store:
                                    "WHERE id = ? AND email IS NOT NULL AND state = 'pending'", (entry_id,)).fetchone()
         return _mail(row) if row else None
 
-    def mail_queue(self, now: float | None = None, everything: bool = False, limit: int = 500) -> list[Mail]:
-        """Confirmation mails due for a (re)try; `everything` ignores the retry times (startup)."""
+    def mail_queue(self, now: float | None = None, everything: bool = False, limit: int = 500, after: int = 0) -> list[Mail]:
+        """Confirmation mails due for a (re)try, by entry id above `after`; `everything` ignores
+        the retry times (startup)."""
         now = time.time() if now is None else now
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, email, token, signature, expires FROM entries WHERE email IS NOT NULL AND state = 'pending'"
-                " AND expires >= ? AND (? OR mail_next <= ?) ORDER BY id LIMIT ?", (now, everything, now, limit)).fetchall()
+                " AND expires >= ? AND (? OR mail_next <= ?) AND id > ? ORDER BY id LIMIT ?",
+                (now, everything, now, after, limit)).fetchall()
         return [_mail(r) for r in rows]
 
     def mail_sent(self, entry_id: int, token: str, now: float | None = None) -> None:
         """The mail went out: forget the address and the raw token (unless re-armed meanwhile)."""
-        with self._tx() as db:
+        with self._tx(erases=True) as db:
             db.execute("UPDATE entries SET email = NULL, token = NULL, mail_next = NULL, mail_sent = ? "
                        "WHERE id = ? AND token = ?", (time.time() if now is None else now, entry_id, token))
 
@@ -195,7 +265,7 @@ class Store:
     def confirm(self, token: str, now: float | None = None) -> tuple[str, Entry | None]:
         """('confirmed' | 'already' | 'unknown', entry): confirm a pending entry by its link."""
         now = time.time() if now is None else now
-        with self._tx() as db:
+        with self._tx(erases=True) as db:
             row = db.execute("SELECT * FROM entries WHERE token_hash = ?", (token_hash(token),)).fetchone()
             if row is None or (row["state"] == "pending" and row["expires"] < now):
                 return "unknown", None
@@ -207,18 +277,31 @@ class Store:
 
     def expire(self, now: float | None = None) -> int:
         """Delete pending entries past their deadline (with their address); the number deleted."""
-        with self._tx() as db:
+        with self._tx(erases=True) as db:
             return db.execute("DELETE FROM entries WHERE state = 'pending' AND expires < ?",
                               (time.time() if now is None else now,)).rowcount
 
     # --- flushing -----------------------------------------------------------------------
 
     def confirmed(self, limit: int = 5000) -> list[Entry]:
-        """Confirmed entries not yet committed, oldest first."""
+        """Confirmed entries not yet committed and not held, oldest first."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM entries WHERE state = 'confirmed' ORDER BY confirmed, id LIMIT ?",
-                                    (limit,)).fetchall()
+            rows = self._db.execute("SELECT * FROM entries WHERE state = 'confirmed' AND held IS NULL "
+                                    "ORDER BY confirmed, id LIMIT ?", (limit,)).fetchall()
         return [_entry(r) for r in rows]
+
+    def held(self) -> list[Entry]:
+        """Live entries held for review (their look-alike key is taken), oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM entries WHERE held IS NOT NULL AND state IN ('pending', 'confirmed') "
+                                    "ORDER BY id").fetchall()
+        return [_entry(r) for r in rows]
+
+    def release(self, entry_ids: list[int]) -> int:
+        """A maintainer checked these held entries: flush them like any other; the number released."""
+        with self._tx() as db:
+            return sum(db.execute("UPDATE entries SET held = NULL WHERE id = ? AND held IS NOT NULL", (i,)).rowcount
+                       for i in entry_ids)
 
     def flushed(self, done: dict[int, str], commit_id: str) -> None:
         """Mark entries as committed: id -> the file's path."""
@@ -258,4 +341,10 @@ def _mail(row: sqlite3.Row) -> Mail:
 
 
 def _entry(row: sqlite3.Row) -> Entry:
-    return Entry(row["id"], row["state"], json.loads(row["signature"]), row["fingerprint"], row["confirmed"], row["path"])
+    return Entry(row["id"], row["state"], json.loads(row["signature"]), row["fingerprint"], row["confirmed"], row["path"],
+                 row["held"])
+
+
+def _look_alike(signature: dict[str, Any]) -> str:
+    """The look-alike key of a stored signature."""
+    return look_alike_key(Signature.model_construct(**signature))
