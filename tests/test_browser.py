@@ -168,7 +168,10 @@ def test_client_side_validation_mirrors_the_server(page, server: str) -> None:
     assert not page.locator(".campaign-error:visible").count()
     # The JS rules give the same answer as campaign.text.clean_name, for every kind of input.
     samples = ["Ana", "  Ana  Maria ", "Ａｎａ Ｂ", "a\u0301 b", "\u202eevil", "x" * 200, "x" * 201, "٣٤٥",
-               "Ω", "\ue000pua", "tab\tname", "line\u2028break", "", "  ", "Ｘ" * 200, "ﬁ" * 150, "O'Brien-Smith"]
+               "Ω", "\ue000pua", "tab\tname", "line\u2028break", "", "  ", "Ｘ" * 200, "ﬁ" * 150, "O'Brien-Smith",
+               "Ana\u034fPereira", "\u3164", "\uffa0Kim", "Ana\u2800", "Zoe\ufe0f", "x\U000e0100", "\u115f\u1160", "a\u17b4",
+               "Nguyễn Thị Ánh", "ệ\u0301\u0300", "ệ\u0301\u0300\u0302", "Za" + "\u0301" * 5 + "lgo", "a\u0301\u0302\u0303\u0304",
+               "שָׁלוֹם", "བསྒྲུབས", "\u0410na"]
     for sample in samples:
         js = page.evaluate("s => window.campaign.cleanName(s)", sample)
         try:
@@ -319,3 +322,47 @@ def test_form_signs_through_the_real_intake_service(browser, tmp_path: Path) -> 
         server.should_exit = True
         thread.join(timeout=10)
         intake.close()
+
+
+def test_every_country_shows_its_own_mission_label(browser, tmp_path: Path) -> None:
+    """The real mission directory: many countries share a mission (Portugal and Cabo Verde both
+    write to Lisbon). Choosing a country must select that country's own option, never the first
+    option with the same mission id; checked for every country in the form, and for the
+    preselected country of a mission page."""
+    from jinja2 import Environment, FileSystemLoader
+
+    from campaign.data import countries
+    from campaign.site.pages import Site
+    from support.builders import ROOT
+
+    ds = dataset.load(ROOT, use_cache=False)
+    site = Site(ds, endpoint="/")
+    env = Environment(loader=FileSystemLoader(str(ROOT / "docs" / "overrides")))
+    script = (ROOT / "docs" / "javascripts" / "campaign.js").read_text(encoding="utf-8")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        for preselect in (None, "PT", "CV"):
+            form = site.form(preselect)
+            html = env.get_template("partials/sign-form.html").render(form=form, privacy="#", take_part="#")
+            page.set_content(f"<!doctype html><html><body>{html}</body></html>")
+            page.add_script_tag(content=script)
+            shown = lambda: page.eval_on_selector(  # noqa: E731
+                "#sign-mission", "s => [s.selectedOptions[0].dataset.country, s.selectedOptions[0].textContent]")
+            if preselect:
+                code, label = shown()
+                assert code == preselect and label.startswith(countries.name(preselect) + ":"), label
+                continue
+            codes = [o["country"] for o in form["missions"]]
+            shared = {o["mission"] for o in form["missions"] if sum(p["mission"] == o["mission"] for p in form["missions"]) > 1}
+            assert len(codes) > 150 and len(shared) > 20, "the real directory, with shared missions"
+            for code in codes:
+                page.select_option("#sign-country", code)
+                shown_code, label = shown()
+                assert shown_code == code and label.startswith(countries.name(code) + ":"), (code, label)
+                assert page.eval_on_selector("#sign-mission", "s => s.value") == ds.serving[code].id
+        assert errors == []
+    finally:
+        context.close()

@@ -10,8 +10,12 @@
 
   // --- name rules: the same as scripts/campaign/data/text.py (clean_name) -------------------------
   var NAME_MAX = 200;
+  var MARKS_MAX = 4;
   var FORBIDDEN = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/u;
+  // text.py's _INVISIBLE: default-ignorable marks and letters, and the braille blank
+  var INVISIBLE = /[\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u2800\u3164\uFE00-\uFE0F\uFFA0\u{E0000}-\u{E0FFF}]/u;
   var LETTER = /\p{L}/u;
+  var MARK = /\p{M}/u;
 
   function codePoint(ch) {
     return "U+" + ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
@@ -23,11 +27,19 @@
     if (bad) {
       return { error: "Your name contains an invisible or control character (" + codePoint(bad[0]) + "); retype it without it." };
     }
+    var hidden = raw.match(INVISIBLE);
+    if (hidden) return { error: "Your name contains an invisible character (" + codePoint(hidden[0]) + "); retype it without it." };
     var name = raw.normalize("NFKC").replace(/\s+/gu, " ").trim();
     if (!name) return { error: "Give your full name." };
     var length = Array.from(name).length;
     if (length > NAME_MAX) return { error: "Your name is " + length + " characters long; shorten it to at most " + NAME_MAX + "." };
     if (!LETTER.test(name)) return { error: "Your name has no letters; give it in words." };
+    var run = 0;
+    var flooded = Array.from(name.normalize("NFD")).some(function (ch) {
+      run = MARK.test(ch) ? run + 1 : 0;
+      return run > MARKS_MAX;
+    });
+    if (flooded) return { error: "Your name stacks more than " + MARKS_MAX + " accents on one letter; remove the extra ones." };
     return { value: name };
   }
 
@@ -224,7 +236,9 @@
       var option = Array.prototype.find.call(mission.options, function (o) {
         return o.getAttribute("data-country") === country.value;
       });
-      if (option) mission.value = option.value;
+      // Select this very option: several countries share a mission id, and setting the value
+      // would select the first of them (Cabo Verde's label for Portugal).
+      if (option) option.selected = true;
     });
     ["name", "email", "country", "mission"].forEach(function (key) {
       var input = field(form, key);
