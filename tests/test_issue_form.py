@@ -202,3 +202,25 @@ def test_an_action_with_photos(repo_with_forms: Path) -> None:
     assert checked.exit_code == 0, checked.output
     not_an_image = issue_form.handle(repo_with_forms, ds, data, fetch=lambda u: b"<html>")
     assert not_an_image is not None and not not_an_image.ok and "not a JPEG, PNG or WebP" in not_an_image.problems[0]
+
+
+def test_the_issue_forms_use_the_same_name_rules(repo_with_forms: Path) -> None:
+    """Invisible characters and mark floods are refused, and a look-alike of an existing name is
+    proposed but marked for a maintainer (the same rule as the web form and `campaign validate`)."""
+    assert run(repo_with_forms, "sign", "--name", "Jón Jónsson", "--country", "IS", "--publish", "--letter").exit_code == 0
+    ds = dataset.load(repo_with_forms)
+
+    def submit(name: str) -> issue_form.Outcome:
+        values = {"name": name, "country": "IS", "consent": [True, True]}
+        data = {"issue": {"number": 11, "title": "Signature", "body": body("sign-github-user", values), "state": "open",
+                          "user": {"login": "jon2"}, "labels": [{"name": "intake: signature"}]}}
+        outcome = issue_form.handle(repo_with_forms, ds, data)
+        assert outcome is not None
+        return outcome
+
+    for bad in ("Jón\u034fJónsson", "J" + "\u0301" * 6 + "ón", "\u3164"):
+        assert not submit(bad).ok
+    look = submit("J\u043e\u0301n J\u043e\u0301nsson")  # Cyrillic o with an acute accent
+    assert look.ok and "looks like the one in data/signatories/" in look.review
+    assert look.pull_body().startswith("**Held for review:**")
+    assert submit("Anna Berg").review == ""

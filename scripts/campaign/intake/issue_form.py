@@ -70,13 +70,16 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     title: str = ""
     summary: str = ""
+    review: str = ""
+    """Why a maintainer must look before merging (a look-alike name), or empty."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def pull_body(self) -> str:
-        return (f"{self.summary}\n\nSubmitted through the issue form in #{self.issue.number} by "
+        held = f"**Held for review:** {self.review}\n\n" if self.review else ""
+        return (f"{held}{self.summary}\n\nSubmitted through the issue form in #{self.issue.number} by "
                 f"@{self.issue.author}, who is the signer of record.\n\n"
                 "Checked with the same rules as `campaign validate`; the validation workflow checks it again.\n")
 
@@ -195,10 +198,14 @@ def _signature(ds: Dataset, issue: Issue, values: dict[str, Any], kind: str) -> 
     except ValidationError as exc:
         outcome.problems = [describe_error(e) for e in exc.errors()]
         return outcome
-    reason = signatures.Index(ds).problem(sig)
+    index = signatures.Index(ds)
+    reason = index.problem(sig)
     if reason:
         outcome.problems = [reason]
         return outcome
+    if similar := index.taken.look_alike_holder(sig):
+        outcome.review = (f"the name looks like the one in {similar}; check it is not the same person "
+                          "(automerge leaves this to a maintainer)")
     outcome.files = {signatures.relative_path(sig): signatures.to_yaml(sig).encode("utf-8")}
     who = "organisation" if kind == "organisation" else "signature"
     outcome.title = f"Signature ({who}): {sig.name}"
