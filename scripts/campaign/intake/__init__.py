@@ -9,7 +9,7 @@
         -> signature or action file -> pull request, comment, issue closed
 
 Modules: `service` (the logic, no HTTP), `app` (FastAPI), `store` (SQLite), `forge` (local git
-and the `github` REST adapter in `github`), `limits` (rate and body limits), `fingerprint`
+and the `github` REST adapter in `github`), `limits` (rate, body and origin limits), `fingerprint`
 (keyed email hash), `issue_form` (issue route), `site` (building the site for `campaign serve`).
 
 Running it for real (`campaign serve --help` for every option):
@@ -21,6 +21,9 @@ Running it for real (`campaign serve --help` for every option):
 - --mail smtp with the SMTP_* variables of the dispatch mail backend; --public-url (or
   intake.endpoint) is the address put in confirmation links; --db where the store lives (keep it
   on a persistent volume; it holds addresses only until their confirmation mail is sent).
-- One process: the store and the rate limits are per process. Behind a reverse proxy on the same
-  host, uvicorn takes the client address from X-Forwarded-For (trusted from 127.0.0.1 only).
+- One process: the store and the rate limits are per process. Behind a reverse proxy, name it
+  with --trusted-proxy (or CAMPAIGN_TRUSTED_PROXIES): X-Forwarded-For is believed from no one else.
+
+Modules added against hostile clients (ARCHITECTURE.md, "Intake"): `protocol` (header and body
+deadlines for uvicorn), `mails` (the confirmation and notice mails).
 """
