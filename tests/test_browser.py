@@ -349,7 +349,7 @@ def test_every_country_shows_its_own_mission_label(browser, tmp_path: Path) -> N
             html = env.get_template("partials/sign-form.html").render(form=form, privacy="#", take_part="#")
             page.set_content(f"<!doctype html><html><body>{html}</body></html>")
             page.add_script_tag(content=script)
-            shown = lambda: page.eval_on_selector(  # noqa: E731
+            shown = lambda: page.eval_on_selector(
                 "#sign-mission", "s => [s.selectedOptions[0].dataset.country, s.selectedOptions[0].textContent]")
             if preselect:
                 code, label = shown()

@@ -165,7 +165,7 @@ def test_notices_are_throttled_per_client(svc: Service) -> None:
 def test_resends_of_the_confirmation_are_throttled(svc: Service) -> None:
     svc.sign()
     db = sqlite3.connect(svc.intake.store.path)
-    sent = lambda: len([p for p in svc.outbox.glob("*.eml") if "notice" not in p.name])  # noqa: E731
+    sent = lambda: len([p for p in svc.outbox.glob("*.eml") if "notice" not in p.name])
     assert sent() == 1
     svc.sign()  # at once: nothing (the link just went out)
     assert sent() == 1

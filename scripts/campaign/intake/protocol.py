@@ -115,7 +115,7 @@ class DeadlineProtocol(H11Protocol):
 
 
 def _peer(client: tuple[str, int] | None) -> str:
-    return "%s:%d" % client if client else "-"
+    return f"{client[0]}:{client[1]}" if client else "-"
 
 
 def deadline_protocol(header_timeout: float = 10.0, body_timeout: float = 30.0) -> type[asyncio.Protocol]:
