@@ -150,15 +150,18 @@ def test_a_torn_ledger_line_is_tolerated(letters: Path) -> None:
     assert len(states(letters)) == 7
 
 
-def test_a_letter_with_an_unsafe_header_is_reported_and_the_run_goes_on(letters: Path) -> None:
+def test_a_header_field_with_a_line_break_is_refused_before_the_day(letters: Path) -> None:
+    """A mission name that would put a line break into the To: header is refused by validation
+    (the rule dispatch's own last check applies, `text.bad_character`): the run sends nothing,
+    and `campaign validate` has said so all along."""
     path = letters / "data" / "missions.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("name: 'British Embassy Washington'",
                                                               'name: "British Embassy\\nBcc: x@evil.example"'), encoding="utf-8")
     result = dispatch(letters, "--now", ALL_DUE)
-    assert result.exit_code == 0
-    assert "not composed: us-washington: " in result.output and "control character" in result.output
-    assert "this run: 5 sent" in result.output
-    assert all(e["mission"] != "us-washington" for e in ledger_lines(letters))
+    assert result.exit_code == 1
+    assert "data/missions.yaml:" in result.output and "U+000A (line feed)" in result.output and "mail header" in result.output
+    assert ledger_lines(letters) == []
+    assert "U+000A (line feed)" in run(letters, "validate").output
 
 
 def test_time_budget_leaves_untried_letters_deferred_for_the_next_run(letters: Path) -> None:

@@ -29,9 +29,14 @@ _INVISIBLE = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x1
 _SPACES = re.compile(r"\s+")
 
 
+_CONTROLS = {"\t": "tab", "\n": "line feed", "\v": "line tabulation", "\f": "form feed", "\r": "carriage return",
+             "\x00": "null", "\x1b": "escape", "\x7f": "delete", "\x85": "next line"}
+
+
 def describe(ch: str) -> str:
     """`U+034F (combining grapheme joiner)`: a character as a message names it."""
-    return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed character').lower()})"
+    label = _CONTROLS.get(ch) or unicodedata.name(ch, "control character" if unicodedata.category(ch) == "Cc" else "unnamed character")
+    return f"U+{ord(ch):04X} ({label.lower()})"
 
 
 def _invisible(ch: str) -> bool:
