@@ -13,9 +13,13 @@ from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
 
 
-def check(ds: Dataset) -> tuple[list[Problem], list[Problem]]:
-    """Every cross-file problem in the dataset (per-file problems are already in ds.problems),
-    and the warnings (look-alike names)."""
+def check(ds: Dataset) -> list[Problem]:
+    """Every cross-file problem in the dataset (per-file problems are already in ds.problems)."""
+    return _check(ds)[0]
+
+
+def _check(ds: Dataset) -> tuple[list[Problem], list[Problem]]:
+    """The cross-file problems, and the warnings (look-alike names)."""
     taken = Taken()
     problems = [*_missions(ds), *_signatures(ds, taken), *_actions(ds), *_letters(ds)]
     return problems, taken.look_alikes
@@ -116,7 +120,7 @@ def _letters(ds: Dataset) -> list[Problem]:
 def review(ds: Dataset) -> tuple[list[Problem], list[Problem]]:
     """(problems, warnings): per-file and cross-file problems together, sorted, without
     repeats; and the warnings a maintainer should look at (they never fail validation)."""
-    problems, warnings = check(ds)
+    problems, warnings = _check(ds)
     return sorted(set(ds.problems + problems)), sorted(set(warnings))
 
 
