@@ -20,31 +20,24 @@ DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store
 @main.command("serve")
 @option("--host", default="127.0.0.1", help="Address to listen on.")
 @option("--port", type=click.IntRange(0, 65535), default=8000, help="Port to listen on.")
-@option("--public-url", metavar="URL", env="CAMPAIGN_PUBLIC_URL",
-        help="Base of confirmation links (default: intake.endpoint with the github forge, else http://HOST:PORT).")
+@option("--public-url", metavar="URL", env="CAMPAIGN_PUBLIC_URL", help="Base of confirmation links (default: http://HOST:PORT).")
 @DB
 @FORGE
 @BASE
 @option("--mail", "mail_backend", type=click.Choice(["file", "smtp", "console", "memory"]), default="file",
-        env="CAMPAIGN_MAIL_BACKEND", help="Confirmation mail backend (`file`: .eml files in the outbox; SMTP_* for smtp).")
+        env="CAMPAIGN_MAIL_BACKEND", help="Confirmation mail backend (smtp: the SMTP_* variables).")
 @option("--outbox", type=FOLDER, help="Folder of the file backend (default: outbox/, git-ignored).")
-@option("--flush-every", type=click.FloatRange(min=0), metavar="SECONDS",
-        help="Commit confirmed signatures this often (default: 10 local, 300 github; 0: only `campaign intake flush`).")
+@option("--flush-every", type=click.FloatRange(min=0), metavar="SECONDS", help="Commit confirmed signatures this often.")
 @option("--site/--no-site", default=True, help="Build the site with mkdocs and serve it too.")
 @option("--allow-origin", "origins", multiple=True, metavar="URL", help="Another origin allowed to post the form.")
 @option("--burst", type=click.IntRange(min=1), help="Override intake.limits.burst (submissions per minute per client).")
 @option("--hourly", type=click.IntRange(min=1), help="Override intake.limits.hourly (submissions per hour per client).")
-@option("--mail-retry-every", type=click.FloatRange(min=0.1), default=30.0, metavar="SECONDS",
-        help="How often deferred confirmation mails are retried.")
-@option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS", env="CAMPAIGN_TRUSTED_PROXIES",
-        help="A proxy (address or network) whose X-Forwarded-For is believed; repeatable; default none.")
+@option("--mail-retry-every", type=click.FloatRange(min=0.1), default=30.0, metavar="S", help="Retry deferred mails this often.")
+@option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="IP", env="CAMPAIGN_TRUSTED_PROXIES",
+        help="A proxy (address or network) whose X-Forwarded-For is believed (default: none).")
 @click.pass_obj
 def serve_(repo: Repo, **options: object) -> None:
-    """Serve the site and the signature intake on one origin (the README's run command).
-
-    Builds the site into .cache/intake/site, serves it with the form's API, writes confirmation
-    mails to outbox/ and commits confirmed signatures to the intake branch every 10 seconds.
-    """
+    """Serve the site and the signature intake on one origin (the README's run command)."""
     server.serve(repo.root, echo=warn, **options)  # type: ignore[arg-type]
 
 
@@ -90,10 +83,7 @@ def intake_review(repo: Repo, **options: object) -> None:
 @BASE
 @click.pass_obj
 def intake_issue(repo: Repo, event_path: Path, forge_name: str, base: str | None) -> None:
-    """Turn an issue-form submission into a pull request, comment on the issue and close it.
-
-    An invalid or duplicate submission gets a comment with the validator's message and stays open.
-    """
+    """Turn an issue-form submission into a pull request, comment and close it (if invalid: comment only)."""
     click.echo("\n".join(issue_form.process(repo.root, event_path, forge_name, base)))
 
 
