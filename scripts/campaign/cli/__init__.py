@@ -57,6 +57,11 @@ def warn(text: str) -> None:
     click.echo(text, err=True)
 
 
+def command(group: click.Group, name: str | None = None):  # -> a click decorator
+    """`group.command(name)` whose function receives the `Repo` first (click.pass_obj)."""
+    return lambda f: group.command(name)(click.pass_obj(f))
+
+
 def option(*decls: str, env: str | None = None, **kw: object):  # -> a click decorator
     """`click.option`, showing its default whenever it has one; `env` names its environment variable."""
     return click.option(*decls, envvar=env, show_default="default" in kw and kw["default"] is not None, **kw)

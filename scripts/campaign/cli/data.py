@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, main, option
+from campaign.cli import Repo, command, main, option
 from campaign.core.errors import CampaignError, render
 from campaign.data import dataset, schema, signatures
 from campaign.records import counters
@@ -33,7 +33,7 @@ def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
     click.echo(result.summary, err=fmt == "github")
 
 
-@main.command()
+@command(main)
 @option("--name", required=True, help="Full name of the person or organisation.")
 @option("--country", required=True, help="ISO country code of residence (or seat), e.g. PT.")
 @option("--organisation", "kind", flag_value="organisation", help="Sign as an organisation.")
@@ -43,17 +43,15 @@ def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
 @option("--publish/--no-publish", required=True, help="Consent to list the name on the site.")
 @option("--letter/--no-letter", required=True, help="Consent to include the name in the letter.")
 @option("--source", type=click.Choice(["pull-request", "issue", "form", "import"]), default="pull-request", help="How it came.")
-@click.pass_obj
 def sign(repo: Repo, kind: str, country: str, **fields: object) -> None:
     """Write one signature file (for organisations and maintainers)."""
     click.echo(signatures.sign(dataset.load(repo.root), {"type": kind, "country": country.upper(), **fields}))
 
 
-@main.command("import")
+@command(main, "import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @option("--signed", type=click.DateTime(["%Y-%m-%d"]), help="Date for rows without a `signed` column (default today).")
 @option("--skip-invalid", is_flag=True, help="Write the valid rows even if some are rejected.")
-@click.pass_obj
 def import_(repo: Repo, csv_file: Path, signed: dt.datetime | None, skip_invalid: bool) -> None:
     """Import a CSV list: name, country, publish, letter (yes/no), optionally type, mission, url, signed.
 
@@ -66,9 +64,8 @@ def import_(repo: Repo, csv_file: Path, signed: dt.datetime | None, skip_invalid
         raise CampaignError(rejected)
 
 
-@main.command("schema")
+@command(main, "schema")
 @option("--check", is_flag=True, help="Only report stale schema files (exit 1 if any).")
-@click.pass_obj
 def schema_(repo: Repo, check: bool) -> None:
     """Write JSON Schemas for every data file to schemas/."""
     if check:
@@ -77,9 +74,8 @@ def schema_(repo: Repo, check: bool) -> None:
         click.echo("".join(f"wrote {rel}\n" for rel in schema.write(repo.root)), nl=False)
 
 
-@main.command("stats")
+@command(main, "stats")
 @option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-@click.pass_obj
 def stats_(repo: Repo, as_json: bool) -> None:
     """Count signatures, missions and letters sent (from the dispatch ledger)."""
     found = counters.stats(dataset.load_with_campaign(repo.root))

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, main, option, warn
+from campaign.cli import Repo, command, main, option, warn
 from campaign.dispatch import checkpoint, paper, preview, session
 
 
-@main.command("dispatch")
+@command(main, "dispatch")
 @option("--backend", type=click.Choice(["file", "smtp", "console", "memory"]), default="file", env="CAMPAIGN_BACKEND",
         help="Where letters go: `file` writes .eml files to the outbox and sends nothing.")
 @option("--outbox", type=click.Path(file_okay=False, path_type=Path), help="Folder of the file backend (default: outbox/).")
@@ -33,7 +33,6 @@ from campaign.dispatch import checkpoint, paper, preview, session
 @option("--push", is_flag=True, env="CAMPAIGN_PUSH", help="Commit and push the ledger in checkpoints and at the end.")
 @option("--checkpoint-every", type=click.FloatRange(min=1), default=300.0, help="Seconds between ledger checkpoints with --push.")
 @option("-v", "--verbose", is_flag=True, help="Print one line per attempt (letter key, mission, reply).")
-@click.pass_obj
 def dispatch_(repo: Repo, **options: object) -> None:
     """Send the letters that are due, record each in the ledger, print a report.
 
@@ -45,13 +44,12 @@ def dispatch_(repo: Repo, **options: object) -> None:
     report.check()
 
 
-@main.command("letter")
+@command(main, "letter")
 @option("--mission", "mission_id", required=True, metavar="ID", help="The mission the letter goes to.")
 @option("--signature", "signature_path", metavar="PATH", help="A signature file; default: the mission's first, or a sample.")
 @option("--format", "fmt", type=click.Choice(preview.FORMATS), default="text",
         help="`text`: headers and plain text; `html`: the HTML part; `eml`: the whole message.")
 @option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write the mission's print-ready PDF letter here instead.")
-@click.pass_obj
 def letter_(repo: Repo, mission_id: str, signature_path: str | None, fmt: str, pdf: Path | None) -> None:
     """Preview the letter a mission will receive, exactly as dispatch would send it (or its PDF)."""
     if pdf:
@@ -60,20 +58,18 @@ def letter_(repo: Repo, mission_id: str, signature_path: str | None, fmt: str, p
         click.echo(preview.preview(repo.root, mission_id, signature_path, fmt, warn=warn), nl=False)
 
 
-@main.command("letters")
+@command(main, "letters")
 @option("--pdf", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the PDFs, one <mission id>.pdf each.")
-@click.pass_obj
 def letters_(repo: Repo, pdf: Path) -> None:
     """Write every mission's print-ready PDF letter (A4, with its named signatories)."""
     click.echo(paper.letters_pdf(repo.root, pdf, warn=warn).summary())
 
 
-@main.command("push-ledger")
+@command(main, "push-ledger")
 @option("--remote", default="origin", help="The remote to push to.")
 @option("--branch", help="Branch to push to (default: the current one, or $GITHUB_REF_NAME).")
 @option("--attempts", type=click.IntRange(1, 20), default=5, help="Tries when another push got there first.")
 @option("--pause", type=click.FloatRange(0, 60), default=2.0, help="Seconds before the second try; doubles each time.")
-@click.pass_obj
 def push_ledger_(repo: Repo, remote: str, branch: str | None, attempts: int, pause: float) -> None:
     """Commit data/dispatch/ (and nothing else) and push it, rebasing and retrying on a push race."""
     click.echo(checkpoint.push_ledger(repo.root, remote, branch, attempts, message="dispatch: ledger", pause=pause))

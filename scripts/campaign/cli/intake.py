@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, main, option, warn
+from campaign.cli import Repo, command, main, option, warn
 from campaign.intake import issue_form, server
 from campaign.review.automerge import automerge
 
@@ -17,7 +17,7 @@ BASE = option("--base", metavar="BRANCH", env="CAMPAIGN_BASE", help="Branch pull
 DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store (default: {server.DEFAULT_DB}, git-ignored).")
 
 
-@main.command("serve")
+@command(main, "serve")
 @option("--host", default="127.0.0.1", help="Address to listen on.")
 @option("--port", type=click.IntRange(0, 65535), default=8000, help="Port to listen on.")
 @option("--public-url", metavar="URL", env="CAMPAIGN_PUBLIC_URL", help="Base of confirmation links (default: http://HOST:PORT).")
@@ -35,7 +35,6 @@ DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store
 @option("--mail-retry-every", type=click.FloatRange(min=0.1), default=30.0, metavar="S", help="Retry deferred mails this often.")
 @option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="IP", env="CAMPAIGN_TRUSTED_PROXIES",
         help="A proxy (address or network) whose X-Forwarded-For is believed (default: none).")
-@click.pass_obj
 def serve_(repo: Repo, **options: object) -> None:
     """Serve the site and the signature intake on one origin (the README's run command)."""
     server.serve(repo.root, echo=warn, **options)  # type: ignore[arg-type]
@@ -46,52 +45,47 @@ def intake_() -> None:
     """The signature intake: flush confirmed form signatures, handle issue forms, automerge."""
 
 
-@intake_.command("flush")
+@command(intake_, "flush")
 @DB
 @FORGE
 @BASE
 @option("--batch-size", type=click.IntRange(min=1), default=5000, help="At most this many signatures in the commit.")
-@click.pass_obj
 def intake_flush(repo: Repo, **options: object) -> None:
     """Commit confirmed signatures as ONE commit on the intake branch; open or update its pull request."""
     click.echo(server.flush(repo.root, **options))  # type: ignore[arg-type]
 
 
-@intake_.command("status")
+@command(intake_, "status")
 @DB
-@click.pass_obj
 def intake_status(repo: Repo, db: Path | None) -> None:
     """Count the store's entries: pending, confirmed, flushed, rejected, mails queued."""
     click.echo(server.status(repo.root, db=db))
 
 
-@intake_.command("review")
+@command(intake_, "review")
 @DB
 @option("--release", multiple=True, type=int, metavar="ID", help="Let a held entry be flushed (repeatable).")
 @option("--reject", multiple=True, type=int, metavar="ID", help="Set a held entry aside (repeatable).")
-@click.pass_obj
 def intake_review(repo: Repo, **options: object) -> None:
     """List the entries held for review (names that look like existing ones); release or reject them."""
     click.echo(server.review(repo.root, **options))  # type: ignore[arg-type]
 
 
-@intake_.command("issue")
+@command(intake_, "issue")
 @option("--event", "event_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
         help="The event JSON ($GITHUB_EVENT_PATH of an `issues` event).")
 @option("--forge", "forge_name", type=click.Choice(["local", "github"]), default="github", env="CAMPAIGN_FORGE",
         help="Where the pull request and the comment go (`local`: a branch here; comments are printed).")
 @BASE
-@click.pass_obj
 def intake_issue(repo: Repo, event_path: Path, forge_name: str, base: str | None) -> None:
     """Turn an issue-form submission into a pull request, comment and close it (if invalid: comment only)."""
     click.echo("\n".join(issue_form.process(repo.root, event_path, forge_name, base)))
 
 
-@intake_.command("automerge")
+@command(intake_, "automerge")
 @option("--base", required=True, metavar="REF", help="The target branch as fetched, e.g. origin/main.")
 @option("--pr", "number", required=True, type=click.IntRange(min=1), env="PR_NUMBER", help="Pull request number.")
 @option("--sha", required=True, metavar="SHA", env="PR_HEAD_SHA", help="The validated head commit.")
-@click.pass_obj
 def intake_automerge(repo: Repo, base: str, number: int, sha: str) -> None:
     """Merge a pull request that only adds valid signatures, if the target branch's intake.automerge is on."""
     click.echo(automerge(repo.root, base, number, sha))

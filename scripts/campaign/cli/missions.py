@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, main, option
+from campaign.cli import Repo, command, main, option
 from campaign.data import dataset
 from campaign.directory import build, check, refresh
 
@@ -17,23 +17,21 @@ def missions() -> None:
     """The mission directory (data/missions.yaml)."""
 
 
-@missions.command("build")
+@command(missions, "build")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write (default: data/missions.yaml).")
-@click.pass_obj
 def missions_build(repo: Repo, source: Path, output: Path | None) -> None:
     """Generate the directory from the compiled UK-missions SOURCE file (see its SOURCES.md)."""
     click.echo(build.write(source, output or repo.root / dataset.MISSIONS))
 
 
-@missions.command("refresh")
+@command(missions, "refresh")
 @option("--base-url", default="https://www.gov.uk", env="CAMPAIGN_GOVUK_URL", metavar="URL", help="Where GOV.UK's APIs are.")
 @option("--write", "write_", is_flag=True, help="Apply the changes to data/missions.yaml (default: only show them).")
 @option("--jobs", type=click.IntRange(1, 8), default=4, help="Requests in flight at most.")
 @option("--timeout", type=click.FloatRange(1, 300), default=20.0, help="Seconds per request.")
 @option("--attempts", type=click.IntRange(1, 10), default=4, help="Tries per request on 429, 5xx and network errors.")
 @option("--backoff", type=click.FloatRange(0, 60), default=1.0, help="Seconds before the first retry, doubled each time.")
-@click.pass_obj
 def missions_refresh(repo: Repo, **options: object) -> None:
     """Compare the directory with GOV.UK and show the differences; --write applies them.
 
