@@ -99,3 +99,33 @@ def test_import_file_errors(repo: Path, tmp_path: Path) -> None:
     result = run(repo, "import", str(path))
     assert result.exit_code == 1 and "latin.csv:2: file is not valid UTF-8" in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_problem_of_a_signature_comes_at_once(repo: Path) -> None:
+    """Missing consents, an unknown mission (with a suggestion) and a bad country in one answer."""
+    result = run(repo, "sign", "--name", "Ana Pereira", "--country", "ZZ", "--mission", "pt-lisbom")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any("--no-publish to decline" in line for line in lines)
+    assert any("--no-letter to decline" in line for line in lines)
+    assert any("did you mean 'pt-lisbon'" in line for line in lines)
+    assert any("'ZZ' is not an ISO 3166-1 alpha-2 country code" in line for line in lines)
+    assert not list((repo / "data" / "signatories").rglob("*.yaml"))
+
+
+def test_declining_consent_is_explicit(repo: Path) -> None:
+    result = run(repo, "sign", "--name", "Ana Pereira", "--country", "PT", "--no-publish", "--no-letter")
+    assert result.exit_code == 0, result.output
+    text = (repo / result.output.strip()).read_text()
+    assert "publish: false" in text and "letter: false" in text
+
+
+def test_unknown_missions_get_suggestions_everywhere(repo: Path) -> None:
+    write(repo, "data/signatories/aa/x.yaml", "type: 'individual'\nname: 'Ana'\ncountry: 'PT'\nmission: 'pt-lisbonn'\n"
+          "signed: '2026-11-01'\npublish: true\nletter: true\nsource: 'pull-request'\n")
+    result = run(repo, "validate")
+    assert result.exit_code == 1 and "did you mean 'pt-lisbon'?" in result.output
+    result = run(repo, "dispatch", "--dry-run", "--mission", "us-washingtn")
+    assert result.exit_code == 1 and "did you mean 'us-washington'?" in result.output
+    result = run(repo, "validate")
+    assert "no-such" not in result.output

@@ -40,8 +40,8 @@ def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
 @option("--individual", "kind", flag_value="individual", default=True, help="Sign as a person (default).")
 @option("--mission", help="Mission id to receive the letter (default: the country's primary mission).")
 @option("--url", help="An organisation's https web site.")
-@option("--publish/--no-publish", required=True, help="Consent to list the name on the site.")
-@option("--letter/--no-letter", required=True, help="Consent to include the name in the letter.")
+@option("--publish/--no-publish", default=None, help="Consent to list the name on the site (--no-publish declines).")
+@option("--letter/--no-letter", default=None, help="Consent to include the name in the letter (--no-letter declines).")
 @option("--source", type=click.Choice(["pull-request", "issue", "form", "import"]), default="pull-request", help="How it came.")
 def sign(repo: Repo, kind: str, country: str, **fields: object) -> None:
     """Write one signature file (for organisations and maintainers)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
@@ -57,6 +58,14 @@ def _missions(ds: Dataset) -> list[Problem]:
     return problems
 
 
+def unknown_mission(value: str, known: Collection[str]) -> str:
+    """Why `value` is not a mission id, with the closest ids as suggestions."""
+    close = difflib.get_close_matches(value, list(known), n=3, cutoff=0.75)
+    if close:
+        return f"unknown mission {value!r}; did you mean {' or '.join(repr(c) for c in close)}? (ids are in {MISSIONS})"
+    return f"unknown mission {value!r}; use an `id` from {MISSIONS}"
+
+
 def signature(rec: Record[Signature], missions: Collection[str], taken: Taken) -> list[Problem]:
     """The cross-file problems of one signature: its mission exists, it is not a duplicate.
 
@@ -64,7 +73,7 @@ def signature(rec: Record[Signature], missions: Collection[str], taken: Taken) -
     """
     problems = taken.claim(rec)
     if rec.model.mission is not None and missions and rec.model.mission not in missions:
-        problems.insert(0, Problem(rec.path, rec.line("mission"), f"unknown mission {rec.model.mission!r}; use an `id` from {MISSIONS}"))
+        problems.insert(0, Problem(rec.path, rec.line("mission"), unknown_mission(rec.model.mission, missions)))
     return problems
 
 
@@ -73,7 +82,7 @@ def action(rec: Record[Action], missions: Collection[str], root: Path) -> list[P
     problems: list[Problem] = []
     a = rec.model
     if missions and a.mission not in missions:
-        problems.append(Problem(rec.path, rec.line("mission"), f"unknown mission {a.mission!r}; use an `id` from {MISSIONS}"))
+        problems.append(Problem(rec.path, rec.line("mission"), unknown_mission(a.mission, missions)))
     docs = (root / "docs").resolve()
     for photo in a.photos:
         path = docs / photo  # a plain file inside docs/, not a link to one elsewhere

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from campaign.core.errors import CampaignError, DataError, Problem, read_input
 from campaign.data import duplicates, yamlio
+from campaign.data.checks import unknown_mission
 from campaign.data.dataset import SIGNATORIES, Dataset, describe_error
 from campaign.data.duplicates import Taken
 from campaign.data.models import Signature
@@ -49,7 +50,7 @@ class Index:
     def problem(self, sig: Signature) -> str | None:
         """Why `sig` cannot be added, or None."""
         if sig.mission is not None and sig.mission not in self.missions:
-            return f"unknown mission {sig.mission!r}; use an id from data/missions.yaml"
+            return unknown_mission(sig.mission, self.missions)
         return self.taken.reason(sig)
 
     def add(self, sig: Signature, path: str) -> None:
@@ -77,12 +78,26 @@ def write(root: Path, sig: Signature) -> str:
     return rel
 
 
+CONSENTS = {"publish": "--publish (list the name on the site) or --no-publish to decline",
+            "letter": "--letter (put the name in the letter) or --no-letter to decline"}
+
+
 def sign(ds: Dataset, fields: dict[str, Any]) -> str:
-    """Validate, de-duplicate and write one signature; raise CampaignError with the reason."""
+    """Validate, de-duplicate and write one signature; raise CampaignError with every reason at once."""
+    problems = [Problem("(options)", 1, f"say whether you consent: {hint}") for key, hint in CONSENTS.items()
+                if fields.get(key) is None]
+    mission = fields.get("mission")
+    if mission and mission not in ds.mission_by_id:
+        problems.append(Problem("--mission", 1, unknown_mission(mission, ds.mission_by_id)))
     try:
-        sig = build(ds, fields)
+        sig = build(ds, {k: v for k, v in fields.items() if k not in CONSENTS or v is not None})
     except ValidationError as exc:
-        raise CampaignError([Problem("(options)", 1, describe_error(e)) for e in exc.errors()]) from None
+        wanted = {"mission"} | (set(CONSENTS) - {k for k in CONSENTS if fields.get(k) is None})
+        problems += [Problem("(options)", 1, describe_error(e)) for e in exc.errors()
+                     if not e["loc"] or e["loc"][0] in wanted or e["loc"][0] not in CONSENTS]
+        raise CampaignError(problems) from None
+    if problems:
+        raise CampaignError(problems)
     reason = Index(ds).problem(sig)
     if reason:
         raise CampaignError([Problem(relative_path(sig), 1, reason)])

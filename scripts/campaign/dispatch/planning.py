@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from campaign.core.errors import CampaignError, Problem
 from campaign.data import duplicates
+from campaign.data.checks import unknown_mission
 from campaign.data.dataset import Dataset
 from campaign.data.models import Dispatch, Mission, Signature
 
@@ -135,7 +136,7 @@ def plan(ds: Dataset, now: dt.datetime, force: bool = False, missions: Iterable[
     wanted = set(missions)
     unknown = sorted(wanted - set(by_id))
     if unknown:
-        raise CampaignError([Problem("--mission", 1, f"unknown mission {m!r}; use an id from data/missions.yaml") for m in unknown])
+        raise CampaignError([Problem("--mission", 1, unknown_mission(m, by_id)) for m in unknown])
     result = Plan(now=now, forced=force, missions={})
     seen: set[str] = set()
     grouped: dict[str, list[tuple[str, Signature]]] = {}
