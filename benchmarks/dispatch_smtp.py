@@ -134,7 +134,7 @@ def run_cli(root: Path, server: Server) -> float:
     env = {**os.environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port), "SMTP_SECURITY": "none",
            "GITHUB_STEP_SUMMARY": "", "GITHUB_ACTIONS": ""}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "campaign.cli", "--root", str(root), "dispatch", "--backend", "smtp",
+    done = subprocess.run([sys.executable, "-m", "campaign", "--root", str(root), "dispatch", "--backend", "smtp",
                            "--now", NOW, "--force", "--no-throttle"], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:

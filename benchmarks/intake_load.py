@@ -137,7 +137,7 @@ def main() -> None:
         db = base_dir / "intake.sqlite3"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
         log = open(base_dir / "serve.log", "wb")  # noqa: SIM115
-        server = subprocess.Popen([sys.executable, "-m", "campaign.cli", "--root", str(root), "serve", "--no-site",
+        server = subprocess.Popen([sys.executable, "-m", "campaign", "--root", str(root), "serve", "--no-site",
                                    "--port", str(port), "--db", str(db), "--flush-every", "0", "--burst", "100000000",
                                    "--hourly", "100000000"], env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -165,7 +165,7 @@ def main() -> None:
                                   "p50_ms": round(pct(lat, 50), 1), "p95_ms": round(pct(lat, 95), 1)}
             results["server_peak_rss_mib"] = round(peak_rss_mib(server.pid), 1)
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "campaign.cli", "--root", str(root), "intake", "flush", "--db", str(db),
+            subprocess.run([sys.executable, "-m", "campaign", "--root", str(root), "intake", "flush", "--db", str(db),
                             "--batch-size", str(n)],
                            check=True, capture_output=True, env=env)
             results["flush"] = {"seconds": round(time.perf_counter() - start, 2), "files": n}
@@ -179,7 +179,7 @@ def main() -> None:
         git(base_dir, "clone", "-q", str(root), str(clone))
         git(clone, "checkout", "-q", "-b", "intake/signatures", "origin/intake/signatures")
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "campaign.cli", "--root", str(clone), "validate", "--base", "main"],
+        done = subprocess.run([sys.executable, "-m", "campaign", "--root", str(clone), "validate", "--base", "main"],
                               capture_output=True, text=True, env=env)
         assert done.returncode == 0, done.stdout + done.stderr
         results["validate_branch"] = {"seconds": round(time.perf_counter() - start, 2)}

@@ -62,7 +62,7 @@ def prepare(base: Path, size: int) -> Path:
 
 def bench_size(base: Path, size: int, runs: int, baseline: Path) -> dict[str, dict[str, float]]:
     root = prepare(base, size)
-    campaign = [sys.executable, "-m", "campaign.cli", "--root", str(root)]
+    campaign = [sys.executable, "-m", "campaign", "--root", str(root)]
     drop_cache = ["rm", "-rf", ".cache"]
     site = str(base / f"site-{size}")
     rows = {
