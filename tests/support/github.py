@@ -13,19 +13,33 @@ and a wrong token gets GitHub's 401.
         ...
         gh.files("intake/signatures"), gh.pulls, gh.issues[3]["comments"]
 
+A GitHub App (`app_id` and the App's public key) mints installation tokens at GitHub's two
+App endpoints, which check the App's JWT as GitHub does (RS256, `iss`, at most 10 minutes);
+each token is accepted until it expires (`token_lifetime`). With `git_repository` (a bare
+repository on disk) the fake also serves git's smart HTTP at `/{owner}/{name}.git` through
+the real `git http-backend`, accepting a token as the password of `x-access-token`, as GitHub
+does: the production intake clones and fetches from it.
+
 For tests and local experiments only; uvicorn runs it in a thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import datetime as dt
 import hashlib
+import json
+import os
+import secrets
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import jwt
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from support.http import serve_in_thread
 
@@ -38,8 +52,17 @@ def _sha(kind: str, data: bytes) -> str:
 
 class FakeGitHub:
     def __init__(self, repository: str = "free-assange/letter", token: str = "test-token",
-                 default_branch: str = "main") -> None:
+                 default_branch: str = "main", app_id: str | None = None, app_public_key: bytes | None = None,
+                 git_repository: Path | None = None) -> None:
         self.repository = repository
+        self.app_id, self.app_public_key = app_id, app_public_key
+        self.installation_id = 4242
+        self.token_lifetime = 3600.0
+        self.installation_tokens: dict[str, dict[str, Any]] = {}
+        """Minted token -> what it was asked for and when it expires."""
+        self.git_repository = git_repository
+        self.git_requests: list[tuple[str, str, str | None]] = []
+        """(method, path, token used) of every git request."""
         self.owner = repository.split("/")[0]
         self.token = token
         self.default_branch = default_branch
@@ -99,6 +122,64 @@ class FakeGitHub:
                 todo += self.commits.get(current, {}).get("parents", [])
         return seen
 
+    # --- credentials --------------------------------------------------------------------
+
+    def _token_ok(self, token: str) -> bool:
+        with self.lock:
+            minted = self.installation_tokens.get(token)
+        return token == self.token or (minted is not None and minted["expires"] > time.time())
+
+    def _app_jwt_problem(self, authorization: str) -> str | None:
+        """Why the App's JWT is refused (GitHub's wording), or None."""
+        if self.app_public_key is None:
+            return "This endpoint needs a GitHub App; none is configured"
+        try:
+            claims = jwt.decode(authorization.removeprefix("Bearer "), self.app_public_key, algorithms=["RS256"],
+                                options={"require": ["iat", "exp", "iss"]}, leeway=0)
+        except jwt.PyJWTError as exc:
+            return f"A JSON web token could not be decoded ({type(exc).__name__})"
+        if str(claims["iss"]) != self.app_id:
+            return "Integration not found"
+        if claims["exp"] - claims["iat"] > 660:
+            return "'Expiration time' claim ('exp') is too far in the future"
+        return None
+
+    def revoke_tokens(self) -> None:
+        """Expire every minted installation token (as if an hour had passed)."""
+        with self.lock:
+            for minted in self.installation_tokens.values():
+                minted["expires"] = 0.0
+
+    async def _git_http(self, rest: str, request: Request) -> Response:
+        """git's smart HTTP through `git http-backend` (CGI), after GitHub's token check."""
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        user, _, token = (base64.b64decode(encoded).decode(errors="replace") if scheme.lower() == "basic" else "").partition(":")
+        with self.lock:
+            self.git_requests.append((request.method, rest, token or None))
+        if self.git_repository is None:
+            return Response(b"Not Found", 404)
+        if user != "x-access-token" or not self._token_ok(token):
+            return Response(b"Invalid username or token.", 401, {"WWW-Authenticate": 'Basic realm="GitHub"'})
+        body = await request.body()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_PROJECT_ROOT": str(self.git_repository.parent),
+               "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": f"/{self.git_repository.name}/{rest}",
+               "REQUEST_METHOD": request.method, "QUERY_STRING": request.url.query, "REMOTE_USER": user,
+               "CONTENT_TYPE": request.headers.get("content-type", ""), "CONTENT_LENGTH": str(len(body)),
+               "HTTP_CONTENT_ENCODING": request.headers.get("content-encoding", ""),
+               "GIT_PROTOCOL": request.headers.get("git-protocol", "")}
+        proc = await asyncio.create_subprocess_exec("git", "http-backend", stdin=asyncio.subprocess.PIPE,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+        out, _err = await proc.communicate(body)
+        head, _, payload = out.partition(b"\r\n\r\n")
+        headers, status = {}, 200
+        for line in head.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                headers[name.strip()] = value.strip()
+        return Response(payload, status, headers)
+
     # --- the HTTP API -----------------------------------------------------------------------
 
     def _base(self) -> str:
@@ -130,19 +211,44 @@ class FakeGitHub:
 
         @app.middleware("http")
         async def record(request: Request, call_next: Any) -> Any:
+            path = request.url.path
+            if path.startswith(f"/{self.repository}.git/"):
+                return await call_next(request)  # git's own authentication: `git_http`
             body = await request.body()
-            payload = None
-            if body:
-                import json
-
-                payload = json.loads(body)
+            payload = json.loads(body) if body else None
             with self.lock:
-                self.requests.append((request.method, request.url.path, payload))
-            if request.headers.get("authorization") != f"Bearer {self.token}":
+                self.requests.append((request.method, path, payload))
+            if path.startswith("/app/") or path == f"/repos/{self.repository}/installation":
+                problem = self._app_jwt_problem(request.headers.get("authorization", ""))
+                return error(401, problem) if problem else await call_next(request)
+            if not self._token_ok(request.headers.get("authorization", "").removeprefix("Bearer ")):
                 return error(401, "Bad credentials")
             if request.url.path.startswith("/repos/") and not request.url.path.startswith(f"/repos/{self.repository}"):
                 return error(404, "Not Found")
             return await call_next(request)
+
+        @app.get(repo + "/installation")
+        async def installation() -> dict[str, Any]:
+            return {"id": self.installation_id, "app_id": int(self.app_id or 0), "target_type": "Organization",
+                    "account": {"login": self.owner}, "repository_selection": "selected"}
+
+        @app.post("/app/installations/{number}/access_tokens")
+        async def access_token(number: int, request: Request) -> Any:
+            if number != self.installation_id:
+                return error(404, "Not Found")
+            data = await request.json()
+            token = "ghs_" + secrets.token_urlsafe(27)
+            expires = time.time() + self.token_lifetime
+            with self.lock:
+                self.installation_tokens[token] = {"expires": expires, "repositories": data.get("repositories"),
+                                                   "permissions": data.get("permissions")}
+            stamp = dt.datetime.fromtimestamp(expires, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return JSONResponse({"token": token, "expires_at": stamp, "permissions": data.get("permissions"),
+                                 "repository_selection": "selected"}, 201)
+
+        @app.api_route(f"/{self.repository}.git/{{rest:path}}", methods=["GET", "POST"])
+        async def git_http(rest: str, request: Request) -> Response:
+            return await self._git_http(rest, request)
 
         @app.get(repo)
         async def repository() -> dict[str, Any]:

@@ -20,10 +20,7 @@ from campaign.review import incremental
 @option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", help="`github` prints workflow annotations.")
 @click.pass_context
 def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
-    """Check every file under data/ and the rules between them; `path:line: message` per problem.
-
-    With --base, a pull request that only adds files is checked against a summary of its base.
-    """
+    """Check every file under data/ and the rules between them; `path:line: message` per problem."""
     ctx.meta["format"] = fmt
     result = incremental.validate(ctx.obj.root, base)
     if result.warnings:  # look-alike names: for a maintainer, never a failure
@@ -53,10 +50,7 @@ def sign(repo: Repo, kind: str, country: str, **fields: object) -> None:
 @option("--signed", type=click.DateTime(["%Y-%m-%d"]), help="Date for rows without a `signed` column (default today).")
 @option("--skip-invalid", is_flag=True, help="Write the valid rows even if some are rejected.")
 def import_(repo: Repo, csv_file: Path, signed: dt.datetime | None, skip_invalid: bool) -> None:
-    """Import a CSV list: name, country, publish, letter (yes/no), optionally type, mission, url, signed.
-
-    Without --skip-invalid nothing is written unless every row is valid.
-    """
+    """Import a CSV list: name, country, publish, letter (yes/no), optionally type, mission, url, signed."""
     ds = dataset.load(repo.root)
     written, rejected = signatures.import_csv(ds, csv_file, (signed or dt.datetime.now()).date(), skip_invalid)
     click.echo(f"imported {len(written)} signatures, rejected {len(rejected)} rows", err=True)

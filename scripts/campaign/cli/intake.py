@@ -1,4 +1,4 @@
-"""Commands of the signature intake: serve (the site with the form's service), intake flush|status|issue|automerge."""
+"""Commands of the signature intake: serve (the site with the form's service), intake flush|status|backup|run|issue|automerge."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from campaign.cli import Repo, command, main, option, warn
-from campaign.intake import issue_form, server
+from campaign.intake import backup, issue_form, production, server
 from campaign.review.automerge import automerge
 
 FILE, FOLDER = click.Path(dir_okay=False, path_type=Path), click.Path(file_okay=False, path_type=Path)
@@ -42,7 +42,7 @@ def serve_(repo: Repo, **options: object) -> None:
 
 @main.group("intake")
 def intake_() -> None:
-    """The signature intake: flush confirmed form signatures, handle issue forms, automerge."""
+    """The signature intake: flush, status, backup, the production service, issue forms, automerge."""
 
 
 @command(intake_, "flush")
@@ -69,6 +69,20 @@ def intake_status(repo: Repo, db: Path | None) -> None:
 def intake_review(repo: Repo, **options: object) -> None:
     """List the entries held for review (names that look like existing ones); release or reject them."""
     click.echo(server.review(repo.root, **options))  # type: ignore[arg-type]
+
+
+@command(intake_, "backup")
+@click.argument("dest", type=FILE)
+@DB
+def intake_backup(repo: Repo, dest: Path, db: Path | None) -> None:
+    """Copy the store to DEST while the service runs (SQLite's online backup; restoring: GUIDE.md)."""
+    click.echo(backup.backup(db or repo.root / server.DEFAULT_DB, dest))
+
+
+@intake_.command("run")
+def intake_run() -> None:
+    """The production intake (the container's entrypoint); settings: the environment (GUIDE.md)."""
+    production.run(echo=warn)
 
 
 @command(intake_, "issue")

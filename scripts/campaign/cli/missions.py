@@ -33,11 +33,7 @@ def missions_build(repo: Repo, source: Path, output: Path | None) -> None:
 @option("--attempts", type=click.IntRange(1, 10), default=4, help="Tries per request on 429, 5xx and network errors.")
 @option("--backoff", type=click.FloatRange(0, 60), default=1.0, help="Seconds before the first retry, doubled each time.")
 def missions_refresh(repo: Repo, **options: object) -> None:
-    """Compare the directory with GOV.UK and show the differences; --write applies them.
-
-    Fields set by hand (primary, also_covers, status, note, those in `keep`) are left alone;
-    one bad response changes nothing.
-    """
+    """Compare the directory with GOV.UK and show the differences; --write applies them (hand-set fields stay)."""
     refresh.run(repo.root, echo=click.echo, **options)  # type: ignore[arg-type]
 
 

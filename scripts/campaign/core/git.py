@@ -6,12 +6,34 @@ own last line, so a user sees what git said and where; git missing is said plain
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from campaign.core.errors import CampaignError, Problem
+
+
+def add_token(env: MutableMapping[str, str], url: str, token: str) -> None:
+    """Hand `token` to git for the server of the https `url`, through `GIT_CONFIG_*` variables.
+
+    An `http.<server>/.extraheader` set in the environment reaches git without appearing on a
+    command line (which any local user can read) or in `.git/config`. GitHub takes an installation
+    or workflow token as the password of the user `x-access-token`. Nothing is added for other
+    URLs (a path or file:// needs no token, and plain http would send it in the clear); plain
+    http is accepted on loopback only, where the tests serve git.
+    """
+    parts = urlsplit(url)
+    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not token or not parts.netloc or (parts.scheme != "https" and not loopback):
+        return
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+    env[f"GIT_CONFIG_KEY_{count}"] = f"http.{parts.scheme}://{parts.netloc}/.extraheader"
+    env[f"GIT_CONFIG_VALUE_{count}"] = f"AUTHORIZATION: basic {basic}"
+    env["GIT_CONFIG_COUNT"] = str(count + 1)
 
 
 class Git:

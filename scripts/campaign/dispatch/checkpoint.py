@@ -10,14 +10,13 @@ nor in .git/config), so the checkout can run with `persist-credentials: false`.
 
 from __future__ import annotations
 
-import base64
 import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.core.git import Git
+from campaign.core.git import Git, add_token
 from campaign.core.retry import backoff
 from campaign.records.ledger import FOLDER
 
@@ -34,12 +33,7 @@ def _environment(git: Git, remote: str) -> None:
     token = git.env.get("GITHUB_TOKEN")
     url = _said(git("remote", "get-url", remote, check=False))
     if token and url.startswith("https://"):
-        server = git.env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        count = int(git.env.get("GIT_CONFIG_COUNT", "0") or 0)
-        git.env[f"GIT_CONFIG_KEY_{count}"] = f"http.{server}/.extraheader"
-        git.env[f"GIT_CONFIG_VALUE_{count}"] = f"AUTHORIZATION: basic {basic}"
-        git.env["GIT_CONFIG_COUNT"] = str(count + 1)
+        add_token(git.env, url, token)
     git.env["GIT_TERMINAL_PROMPT"] = "0"
 
 

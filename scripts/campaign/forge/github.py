@@ -3,10 +3,11 @@
 Authentication is a fine-grained personal access token or a GitHub App installation token
 (`actions/create-github-app-token` in a workflow) with contents, pull-requests and issues
 write access to the one repository. Not the workflow's default GITHUB_TOKEN: pull requests it
-opens do not trigger the validation workflow.
+opens do not trigger the validation workflow. A long-running service gives the App's id and
+key instead (`app_token.AppToken`), and each request takes the current token from it.
 
-Endpoints used (API version 2022-11-28), and nothing else; `campaign.intake.testing.FakeGitHub`
-serves the same ones on loopback for the tests, since the real API cannot be reached there:
+Endpoints used (API version 2022-11-28), and nothing else; `tests/support/github.py`
+(FakeGitHub) serves the same ones on loopback for the tests, since the real API cannot be reached there:
 
     GET   /repos/{repo}                           default branch
     GET   /repos/{repo}/git/ref/heads/{branch}    branch tips
@@ -23,6 +24,9 @@ serves the same ones on loopback for the tests, since the real API cannot be rea
     PUT   /repos/{repo}/pulls/{number}/merge      merge exactly the validated head (automerge)
     POST  /repos/{repo}/issues/{number}/comments  answer on an issue
     PATCH /repos/{repo}/issues/{number}           close it
+
+and, for an App's token (`app_token.py`): GET /repos/{repo}/installation and
+POST /app/installations/{id}/access_tokens.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import httpx
 
 from campaign.core.errors import ForgeError
 from campaign.core.retry import backoff
+from campaign.forge.app_token import AppToken
 from campaign.forge.base import Published, check_paths
 
 API = "https://api.github.com"
@@ -47,7 +52,8 @@ TOKEN_ENVS = ("CAMPAIGN_GITHUB_TOKEN", "GITHUB_TOKEN")
 @dataclass
 class GitHubForge:
     repository: str
-    token: str
+    token: str | AppToken
+    """A token, or the App's token source (asked before every request)."""
     api_url: str = API
     base: str | None = None
     timeout: float = 30.0
@@ -61,7 +67,6 @@ class GitHubForge:
         transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         self.client = httpx.Client(base_url=self.api_url.rstrip("/"), timeout=self.timeout, transport=transport, headers={
             "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {self.token}",
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": "campaign-intake",
         })
@@ -69,14 +74,21 @@ class GitHubForge:
     @classmethod
     def from_env(cls, repository: str | None, base: str | None = None, env: dict[str, str] | None = None) -> GitHubForge:
         env = dict(os.environ) if env is None else env
-        token = next((env[name] for name in TOKEN_ENVS if env.get(name)), "")
         repository = repository or env.get("GITHUB_REPOSITORY", "")
-        if not token:
-            raise ForgeError("the github forge needs a token: set CAMPAIGN_GITHUB_TOKEN (a fine-grained token or an "
-                             "App installation token with contents, pull-requests and issues write access)")
         if not repository or "/" not in repository:
             raise ForgeError("the github forge needs the repository as owner/name (intake.repository in data/campaign.yaml)")
-        return cls(repository, token, env.get("CAMPAIGN_GITHUB_API") or env.get("GITHUB_API_URL") or API, base)
+        api = env.get("CAMPAIGN_GITHUB_API") or env.get("GITHUB_API_URL") or API
+        token: str | AppToken | None = AppToken.from_env(repository, api, env)
+        token = token or next((env[name] for name in TOKEN_ENVS if env.get(name)), "")
+        if not token:
+            raise ForgeError("the github forge needs a token: set CAMPAIGN_GITHUB_TOKEN (a fine-grained token or an "
+                             "App installation token with contents, pull-requests and issues write access), or "
+                             "CAMPAIGN_GITHUB_APP_ID and CAMPAIGN_GITHUB_APP_KEY_FILE")
+        return cls(repository, token, api, base)
+
+    def bearer(self) -> str:
+        """The token to send now (a fresh one from the App when the current one is old)."""
+        return self.token if isinstance(self.token, str) else self.token.get()
 
     def close(self) -> None:
         self.client.close()
@@ -88,7 +100,8 @@ class GitHubForge:
         url = f"/repos/{self.repository}{path}"
         for attempt in range(3):
             try:
-                response = self.client.request(method, url, json=json, params=params)
+                response = self.client.request(method, url, json=json, params=params,
+                                               headers={"Authorization": f"Bearer {self.bearer()}"})
             except httpx.HTTPError as exc:
                 if attempt == 2:
                     raise ForgeError(f"cannot reach {self.api_url} ({type(exc).__name__}); try again later") from None

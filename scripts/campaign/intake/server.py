@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from campaign.forge.base import get_forge
+from campaign.forge.base import Forge, get_forge
 from campaign.intake import app as intake_app
 from campaign.intake import fingerprint, sitebuild
 from campaign.intake.service import Intake, Settings
@@ -22,23 +22,25 @@ DEFAULT_DB = ".cache/intake/intake.sqlite3"
 def open_intake(root: Path, *, db: Path | None = None, forge_name: str | None = None, base: str | None = None,
                 mail_backend: str = "file", outbox: Path | None = None, public_url: str | None = None,
                 local_url: str = "http://127.0.0.1:8000", flush_every: float | None = None, burst: int | None = None,
-                hourly: int | None = None) -> Intake:
+                hourly: int | None = None, forge: Forge | None = None, sync: Callable[[], object] | None = None) -> Intake:
     """An intake service with its store, key, forge and mail settings.
 
     Confirmation links point at `public_url`, else (github forge) at `intake.endpoint`, else at
-    `local_url`. `burst` and `hourly` override `intake.limits`.
+    `local_url`. `burst` and `hourly` override `intake.limits`. A `forge` given is used instead
+    of one by `forge_name`; `sync` runs before each flush.
     """
     key, key_from = fingerprint.load_key(root)
     options: dict[str, object] = {"outbox": outbox or root / "outbox"} if mail_backend == "file" else {}
     service = Intake(Settings(root=root, db=db or root / DEFAULT_DB, public_url=public_url or local_url, key=key,
-                              key_from=key_from, mail_backend=mail_backend, mail_options=options, flush_every=flush_every))
+                              key_from=key_from, mail_backend=mail_backend, mail_options=options, flush_every=flush_every,
+                              forge=forge, sync=sync))
     settings = service.campaign.intake
     if not public_url and forge_name == "github" and settings.endpoint:
         service.settings.public_url = settings.endpoint.rstrip("/")
     if burst or hourly:
         service.limits = service.limits.model_copy(update={"burst": burst or service.limits.burst,
                                                            "hourly": hourly or service.limits.hourly})
-    if forge_name:
+    if forge_name and forge is None:
         service.settings.forge = get_forge(forge_name, root, base=base, repository=settings.repository)
     return service
 
@@ -47,14 +49,16 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, public_url: 
           forge_name: str = "local", base: str | None = None, mail_backend: str = "file", outbox: Path | None = None,
           flush_every: float | None = None, site: bool = True, origins: tuple[str, ...] = (), burst: int | None = None,
           hourly: int | None = None, mail_retry_every: float = 30.0, trusted_proxies: tuple[str, ...] = (),
-          echo: Callable[[str], None] = print) -> None:
+          echo: Callable[[str], None] = print, forge: Forge | None = None, sync: Callable[[], object] | None = None) -> None:
     """Build the site, then serve it with the intake on one origin until stopped (`campaign serve`).
 
-    X-Forwarded-For is honoured only from `trusted_proxies` (addresses or networks; none by default)."""
+    X-Forwarded-For is honoured only from `trusted_proxies` (addresses or networks; none by default).
+    `forge` and `sync` as in `open_intake` (the production intake passes both: `production.run`)."""
     shown = "localhost" if host in ("0.0.0.0", "::", "") else host
     every = flush_every if flush_every is not None else (10.0 if forge_name == "local" else 300.0)
     service = open_intake(root, db=db, forge_name=forge_name, base=base, mail_backend=mail_backend, outbox=outbox,
-                          public_url=public_url, local_url=f"http://{shown}:{port}", flush_every=every or None, burst=burst, hourly=hourly)
+                          public_url=public_url, local_url=f"http://{shown}:{port}", flush_every=every or None, burst=burst,
+                          hourly=hourly, forge=forge, sync=sync)
     link_base = service.settings.public_url
     site_dir, problem = None, "the site was not built (--no-site)"
     if site:
