@@ -218,9 +218,13 @@ class FakeGitHub:
             payload = json.loads(body) if body else None
             with self.lock:
                 self.requests.append((request.method, path, payload))
-            if path.startswith("/app/") or path == f"/repos/{self.repository}/installation":
+            if path.startswith("/app/") or (path.startswith("/repos/") and path.endswith("/installation")):
                 problem = self._app_jwt_problem(request.headers.get("authorization", ""))
-                return error(401, problem) if problem else await call_next(request)
+                if problem:
+                    return error(401, problem)
+                if path.startswith("/repos/") and path != f"/repos/{self.repository}/installation":
+                    return error(404, "Not Found")  # the App is installed on this one repository
+                return await call_next(request)
             if not self._token_ok(request.headers.get("authorization", "").removeprefix("Bearer ")):
                 return error(401, "Bad credentials")
             if request.url.path.startswith("/repos/") and not request.url.path.startswith(f"/repos/{self.repository}"):
@@ -237,6 +241,9 @@ class FakeGitHub:
             if number != self.installation_id:
                 return error(404, "Not Found")
             data = await request.json()
+            if any(name != self.repository.split("/")[1] for name in data.get("repositories") or []):
+                return error(422, "There is at least one repository that does not exist or is not accessible "
+                                  "to the parent installation.")
             token = "ghs_" + secrets.token_urlsafe(27)
             expires = time.time() + self.token_lifetime
             with self.lock:

@@ -90,7 +90,7 @@ class Config:
                                     "; set it from a secret of at least 32 characters (`openssl rand -hex 32`), the same "
                                     "for every start: it recognises a second signature from the same address"))
         port = number("CAMPAIGN_PORT", "8000", 0, 65535)
-        flush_every = number("CAMPAIGN_FLUSH_EVERY", "300", 10, 86400)
+        flush_every = number("CAMPAIGN_FLUSH_EVERY", "300", 1, 86400)
         if problems:
             raise CampaignError(problems)
         return cls(state=state, repository=repository,
