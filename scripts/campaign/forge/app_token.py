@@ -58,11 +58,10 @@ class AppToken:
         if not app_id:
             return None
         if not app_id.isdigit() and not app_id.startswith("Iv"):
-            raise ForgeError(f"{APP_ID_ENV} is {app_id!r}; use the App's numeric id (or its client id, Iv...)", APP_ID_ENV)
+            raise ForgeError(f"is {app_id!r}; use the App's numeric id (or its client id, Iv...)", APP_ID_ENV)
         key_file = env.get(KEY_FILE_ENV, "").strip()
         if not key_file:
-            raise ForgeError(f"{APP_ID_ENV} is set but {KEY_FILE_ENV} is not; point it at the App's private key (.pem)",
-                             KEY_FILE_ENV)
+            raise ForgeError(f"is unset but {APP_ID_ENV} is set; point it at the App's private key (.pem)", KEY_FILE_ENV)
         try:
             key = Path(key_file).read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:
@@ -72,7 +71,7 @@ class AppToken:
             raise ForgeError(f"{key_file} is not a PEM private key; download one from the App's settings page", KEY_FILE_ENV)
         installation = env.get(INSTALLATION_ENV, "").strip() or None
         if installation is not None and not installation.isdigit():
-            raise ForgeError(f"{INSTALLATION_ENV} is {installation!r}; use the number at the end of the installation's "
+            raise ForgeError(f"is {installation!r}; use the number at the end of the installation's "
                              "settings URL, or leave it unset", INSTALLATION_ENV)
         return cls(app_id, key, repository, api_url, installation)
 
@@ -118,7 +117,7 @@ class AppToken:
             raise ForgeError(f"cannot reach {self.api_url} to mint the App's token ({type(exc).__name__}); "
                              "it is tried again at the next flush") from None
         if response.status_code == 401:
-            raise ForgeError(f"GitHub refused the App's JWT (401): check {APP_ID_ENV} and that {KEY_FILE_ENV} is this "
+            raise ForgeError(f"GitHub refused the App's JWT (401): check this id and that {KEY_FILE_ENV} is this "
                              "App's key; the machine's clock must be right", APP_ID_ENV)
         if response.status_code == 404 and path.endswith("/installation"):
             raise ForgeError(f"the App {self.app_id} is not installed on {self.repository}: install it there "

@@ -3,7 +3,8 @@
 SQLite's online backup API (`sqlite3.Connection.backup`) copies the database page by page
 under one read transaction, so the copy is a snapshot of one moment even while the service
 writes (in WAL mode readers never block the writer, nor the writer them). The store is opened
-read-only, so a backup run by another user leaves no file of its own beside it. The copy is
+read-only and, when no connection has it open, as immutable, so a backup leaves no file of its
+own beside it (a -shm owned by root would lock the service out). The copy is
 written under a temporary name with mode 0600 (it may hold the addresses of signers whose
 confirmation mail has not gone out yet), turned into a single self-contained file (rollback
 journal, not WAL), checked with `PRAGMA integrity_check`, fsynced, and only then renamed to
@@ -50,8 +51,11 @@ def backup(db: Path, dest: Path) -> str:
 
 
 def _copy(db: Path, target_path: Path) -> dict[str, int]:
+    # No -wal beside the store: no connection has it open (the service holds one while it runs),
+    # and `immutable` reads it without creating -wal and -shm files owned by whoever runs this.
+    idle = not db.with_name(db.name + "-wal").exists()
     try:
-        source = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        source = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro{'&immutable=1' if idle else ''}", uri=True, timeout=30)
     except sqlite3.Error as exc:
         raise CampaignError([Problem(str(db), 0, f"cannot open the store read-only ({exc})")]) from None
     target = sqlite3.connect(target_path, isolation_level=None)
