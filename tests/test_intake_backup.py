@@ -26,7 +26,8 @@ CONSENT = "2026-11"
 
 
 def add(store: Store, i: int) -> None:
-    store.add(name_key=f"name-{i}", fingerprint=f"fp-{i}", signature={"name": f"Person {i}"}, email=f"p{i}@example.org",
+    store.add(name_key=f"name-{i}", fingerprint=f"fp-{i}", signature={"name": f"Person {i}"}, look_alike=f"look-{i}",
+              email=f"p{i}@example.org",
               token=f"token-{i:04d}-" + "x" * 20, ttl=3600)
 
 

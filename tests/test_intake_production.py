@@ -145,10 +145,12 @@ def test_settings_have_production_defaults() -> None:
 def test_every_bad_setting_is_reported_at_once() -> None:
     with pytest.raises(CampaignError) as raised:
         production.Config.from_env({"CAMPAIGN_STATE_DIR": "relative/path", "CAMPAIGN_PUBLIC_URL": "sign.example.org",
-                                    "CAMPAIGN_FLUSH_EVERY": "0", "CAMPAIGN_PORT": "70000"})
+                                    "CAMPAIGN_FLUSH_EVERY": "0", "CAMPAIGN_PORT": "70000",
+                                    "CAMPAIGN_TRUSTED_PROXIES": "127.0.0.1 caddy"})
     where = sorted(p.path for p in raised.value.problems)
     assert where == ["CAMPAIGN_FINGERPRINT_KEY", "CAMPAIGN_FLUSH_EVERY", "CAMPAIGN_PORT", "CAMPAIGN_PUBLIC_URL",
-                     "CAMPAIGN_REPOSITORY", "CAMPAIGN_STATE_DIR"]
+                     "CAMPAIGN_REPOSITORY", "CAMPAIGN_STATE_DIR", "CAMPAIGN_TRUSTED_PROXIES"]
+    assert "'caddy' is not an address or network" in str(raised.value)
 
 
 def test_a_failed_pull_fails_the_flush_and_loses_nothing(tmp_path: Path) -> None:

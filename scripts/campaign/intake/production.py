@@ -14,6 +14,7 @@ see what was merged meanwhile. Everything it keeps is on one volume:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -89,6 +90,13 @@ class Config:
             problems.append(Problem(KEY_ENV, 0, ("is unset" if not key else f"is {len(key)} characters long") +
                                     "; set it from a secret of at least 32 characters (`openssl rand -hex 32`), the same "
                                     "for every start: it recognises a second signature from the same address"))
+        proxies = tuple(p for p in re.split(r"[\s,]+", get("CAMPAIGN_TRUSTED_PROXIES")) if p)
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                problems.append(Problem("CAMPAIGN_TRUSTED_PROXIES", 0, f"{proxy!r} is not an address or network; "
+                                        "name the reverse proxy as the service sees it, e.g. 127.0.0.1"))
         port = number("CAMPAIGN_PORT", "8000", 0, 65535)
         flush_every = number("CAMPAIGN_FLUSH_EVERY", "300", 1, 86400)
         if problems:
@@ -97,8 +105,7 @@ class Config:
                    clone_url=get("CAMPAIGN_CLONE_URL", f"https://github.com/{repository}.git"),
                    branch=get("CAMPAIGN_BASE") or None, db=Path(get("CAMPAIGN_INTAKE_DB", str(state / "intake.sqlite3"))),
                    host=get("CAMPAIGN_HOST", "127.0.0.1"), port=int(port), public_url=public_url, mail_backend=mail,
-                   flush_every=flush_every, trusted_proxies=tuple(re.split(r"[\s,]+", get("CAMPAIGN_TRUSTED_PROXIES"))) if
-                   get("CAMPAIGN_TRUSTED_PROXIES") else ())
+                   flush_every=flush_every, trusted_proxies=proxies)
 
 
 def prepare(config: Config, env: Mapping[str, str]) -> tuple[GitHubForge, Checkout]:
@@ -129,4 +136,4 @@ def run(env: Mapping[str, str] | None = None, echo: Callable[[str], None] = prin
     echo(f"campaign intake run: {config.repository} at {checkout.head()[:12]} in {config.checkout}")
     server.serve(config.checkout, host=config.host, port=config.port, public_url=config.public_url, db=config.db,
                  forge_name="github", base=config.branch, mail_backend=config.mail_backend, flush_every=config.flush_every,
-                 site=False, echo=echo, forge=forge, sync=checkout.pull)
+                 site=False, trusted_proxies=config.trusted_proxies, echo=echo, forge=forge, sync=checkout.pull)
