@@ -5,8 +5,10 @@ against a bare repository served over git's HTTP and the GitHub App of the fake 
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,11 +16,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 
+from campaign.cli import main
 from campaign.data.models import IntakeLimits
-from support.builders import git, run
+from support.builders import ROOT, git, run
 from support.deploy import DEPLOY, REPOSITORY, Production, confirmation_link, containerfile
 from support.http import serve_in_thread
 
@@ -333,3 +337,45 @@ def test_a_clone_of_another_repository_is_refused(production: Production, tmp_pa
     assert done.returncode == 1, done.stderr
     assert ("data/campaign.yaml: intake.repository is 'someone/fork' but CAMPAIGN_REPOSITORY is 'free-assange/letter'"
             in done.stderr)
+
+
+# --- the configuration table ------------------------------------------------------------------
+
+VARIABLE = re.compile(r"^(CAMPAIGN|SMTP|GITHUB|IMAP|PR)_[A-Z0-9_]+$")
+
+
+def variables_read_by_the_code() -> dict[str, set[str]]:
+    """Every environment variable the package names: string constants shaped like one (os.environ
+    lookups, the `*_ENV` constants, the settings' readers) and every click option's envvar."""
+    found: dict[str, set[str]] = {}
+    package = ROOT / "scripts" / "campaign"
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and VARIABLE.match(node.value):
+                found.setdefault(node.value, set()).add(path.relative_to(package).as_posix())
+
+    def walk(command: click.Command, name: str) -> None:
+        for param in command.params:
+            for envvar in [param.envvar] if isinstance(param.envvar, str) else param.envvar or []:
+                found.setdefault(envvar, set()).add(name)
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            walk(sub, f"{name} {sub_name}")
+
+    walk(main, "campaign")
+    return found
+
+
+def variables_in_the_guide() -> list[str]:
+    """The first column of the table under GUIDE.md's "Configuration" heading."""
+    section = (ROOT / "GUIDE.md").read_text(encoding="utf-8").split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split(" | ")[0])]
+
+
+def test_the_guide_lists_every_environment_variable_the_code_reads_and_no_other() -> None:
+    code, guide = variables_read_by_the_code(), variables_in_the_guide()
+    assert len(guide) == len(set(guide)), "each variable once"
+    missing = {name: sorted(where) for name, where in code.items() if name not in guide}
+    assert not missing, f"add these to GUIDE.md, Configuration: {missing}"
+    assert not set(guide) - set(code), "the table names variables nothing reads"
+    assert {"CAMPAIGN_FINGERPRINT_KEY", "CAMPAIGN_GITHUB_APP_ID", "SMTP_PASSWORD", "CAMPAIGN_TRUSTED_PROXIES"} <= set(code)

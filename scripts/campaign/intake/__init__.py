@@ -26,4 +26,9 @@ Running it for real (`campaign serve --help` for every option):
 
 Modules added against hostile clients (ARCHITECTURE.md, "Intake"): `protocol` (header and body
 deadlines for uvicorn), `mails` (the confirmation and notice mails).
+
+In production (ARCHITECTURE.md, "Deployment"; GUIDE.md, "Host the intake"): `production`
+(`campaign intake run`: settings from the environment, then serve), `checkout` (its clone of
+the repository, pulled before each flush), `backup` (`campaign intake backup`), `healthcheck`
+(the container's HEALTHCHECK). The GitHub App's tokens are the forge's (`forge/app_token.py`).
 """

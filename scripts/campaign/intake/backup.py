@@ -22,6 +22,7 @@ import sqlite3
 from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
+from campaign.core.files import sync_folder
 
 
 def backup(db: Path, dest: Path) -> str:
@@ -45,7 +46,7 @@ def backup(db: Path, dest: Path) -> str:
         os.replace(partial, dest)
     finally:
         partial.unlink(missing_ok=True)
-    _fsync_folder(dest.parent)
+    sync_folder(dest.parent)
     described = ", ".join(f"{n} {state}" for state, n in counts.items())
     return f"backed up the intake store to {dest}: {sum(counts.values())} entries ({described or 'none'})"
 
@@ -74,11 +75,3 @@ def _copy(db: Path, target_path: Path) -> dict[str, int]:
         target.close()
         source.close()
     return {state: n for state, n in rows}
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
