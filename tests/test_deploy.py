@@ -9,6 +9,7 @@ import ast
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import pytest
 from campaign.cli import main
 from campaign.data.models import IntakeLimits
 from support.builders import ROOT, git, run
-from support.deploy import DEPLOY, REPOSITORY, Production, confirmation_link, containerfile
+from support.deploy import DEPLOY, REPOSITORY, Production, confirmation_link, containerfile, instructions
 from support.http import serve_in_thread
 
 CONSENT = "2026-11"
@@ -65,6 +66,38 @@ def test_the_image_runs_as_a_user_with_one_volume_a_healthcheck_and_the_producti
     assert image.entrypoint == ["campaign", "intake", "run"]
     assert image.healthcheck == ["python", "-m", "campaign.intake.healthcheck"]
     assert float(image.healthcheck_options["start-period"].rstrip("s")) >= 60, "time to clone before the first probe"
+
+
+def test_the_build_stage_installs_a_working_entrypoint_from_exactly_what_it_copies(tmp_path: Path) -> None:
+    """The build stage's COPY and `uv sync` lines, run here: the files it copies are enough for the
+    locked install, and the installed `campaign intake run` starts (and refuses an empty environment)."""
+    steps = instructions()
+    build = steps[:next(i for i, (word, _) in enumerate(steps) if word == "FROM" and i > 0)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGN_", "UV_", "VIRTUAL_ENV"))}
+    context, target = tmp_path / "src", tmp_path / "opt-campaign"
+    for word, rest in build:
+        if word == "ENV":
+            env.update({k: v.replace("/opt/campaign", str(target)) for k, v in (p.split("=", 1) for p in shlex.split(rest))})
+        elif word == "COPY":
+            *sources, dest = rest.split()
+            for source in sources:
+                there = context / dest.removeprefix("./") / (Path(source).name if dest.endswith("/") else "")
+                there.parent.mkdir(parents=True, exist_ok=True)
+                (shutil.copytree if (ROOT / source).is_dir() else shutil.copy)(ROOT / source, there)
+        elif word == "RUN" and rest.startswith("pip install"):
+            pinned = re.search(r"uv==(\S+)", rest).group(1)  # type: ignore[union-attr]
+            assert f"UV_VERSION={pinned}\n" in (ROOT / "scripts" / "setup").read_text(), "the same uv as scripts/setup"
+        elif word == "RUN":
+            assert rest.startswith("uv sync --frozen --no-dev"), rest
+            done = subprocess.run([tool("uv"), *shlex.split(rest)[1:]], cwd=context, env=env, capture_output=True,
+                                  text=True, timeout=600)
+            assert done.returncode == 0, done.stderr[-3000:]
+    installed = target / "bin" / "campaign"
+    refused = subprocess.run([str(installed), *containerfile().entrypoint[1:]], env={"PATH": env["PATH"]},
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "CAMPAIGN_REPOSITORY: is ''; set it to" in refused.stderr, refused.stderr
+    dev = subprocess.run([str(target / "bin" / "python"), "-c", "import pytest"], capture_output=True, timeout=60)
+    assert dev.returncode != 0, "no development tools in the image"
 
 
 # --- the Caddyfile ----------------------------------------------------------------------------
@@ -279,6 +312,12 @@ def test_the_entrypoint_clones_serves_answers_its_healthcheck_pulls_and_flushes(
     assert set(os.listdir(state)) <= {"repo", "intake.sqlite3", "intake.sqlite3-wal", "intake.sqlite3-shm"}
     assert "ana.prod@example.org" not in intake.output() and "Uvicorn running" in intake.output()
     assert intake.proc.returncode in (0, -15), intake.output()[-3000:]
+    # the maintenance commands as GUIDE.md gives them (`podman exec` starts in the volume)
+    status = subprocess.run(["campaign", "--root", "repo", "intake", "status"], cwd=state, env=production.env(state),
+                            capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    counts = json.loads(status.stdout)
+    assert (counts["flushed"], counts["rejected"], counts["pending"], counts["confirmed"]) == (1, 1, 0, 0)
 
 
 def test_a_second_start_updates_the_clone_it_finds(production: Production) -> None:

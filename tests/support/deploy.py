@@ -49,8 +49,8 @@ class Containerfile:
     healthcheck_options: dict[str, str] = field(default_factory=dict)
 
 
-def containerfile(path: Path = DEPLOY / "Containerfile") -> Containerfile:
-    """Parse the instructions (line continuations joined, comments dropped) of the final stage."""
+def instructions(path: Path = DEPLOY / "Containerfile") -> list[tuple[str, str]]:
+    """(INSTRUCTION, its arguments) in order, line continuations joined, comments dropped."""
     lines: list[str] = []
     pending = ""
     for raw in path.read_text(encoding="utf-8").splitlines():
@@ -61,10 +61,13 @@ def containerfile(path: Path = DEPLOY / "Containerfile") -> Containerfile:
             if pending.strip():
                 lines.append(pending.strip())
             pending = ""
+    return [(line.partition(" ")[0].upper(), " ".join(line.partition(" ")[2].split())) for line in lines]
+
+
+def containerfile(path: Path = DEPLOY / "Containerfile") -> Containerfile:
+    """What the final stage runs, and with which settings."""
     found = Containerfile()
-    for line in lines:
-        word, _, rest = line.partition(" ")
-        word = word.upper()
+    for word, rest in instructions(path):
         if word == "FROM":
             found = Containerfile(froms=[*found.froms, rest])  # a new stage starts afresh
         elif word == "ENV":
