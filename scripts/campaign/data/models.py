@@ -133,6 +133,23 @@ def govuk_slug(url: str | None) -> str | None:
 
 
 
+class Source(Strict):
+    """Where a record's data comes from: a repository file or a web page, and its date."""
+
+    dataset: Slug | None = None
+    repo: str | None = None
+    path: str | None = None
+    url: WebUrl | None = None
+    date: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] | None = Field(
+        default=None, description="when the source was published or edited: YYYY, YYYY-MM or YYYY-MM-DD")
+
+    @model_validator(mode="after")
+    def _one_locator(self) -> Source:
+        if not (self.url or (self.repo and self.path)):
+            raise ValueError("a source needs a url, or a repo and a path")
+        return self
+
+
 # --- data/campaign.yaml -------------------------------------------------------------------
 
 
@@ -151,6 +168,15 @@ class Throttle(Strict):
     global_per_minute: int = Field(ge=1, le=100_000, description="messages per minute overall at most")
 
 
+class Fallback(Strict):
+    """A campaign-wide address for letters whose mission has no usable email (ARCHITECTURE.md,
+    "Delivery routes"); such a letter names the mission it was meant for."""
+
+    name: Label = Field(description="who receives it, e.g. the government's central correspondence unit")
+    email: Email
+    source: Source = Field(description="where this address is published for such letters")
+
+
 class Dispatch(Strict):
     """When and how the letters are sent."""
 
@@ -161,6 +187,10 @@ class Dispatch(Strict):
     subject: HeaderLabel
     sender: Mailbox
     reply_to: Email | None = None
+    envelope: Annotated[str, Field(pattern=r"^[^@\s{}]*\{key\}[^@\s{}]*@[^@\s{}]+$")] | None = Field(
+        default=None, description="each letter's own envelope sender (VERP) for bounces, e.g. 'bounces+{key}@example.org'")
+    fallback: Fallback | None = None
+    consular: bool = Field(default=True, description="also mail missions whose only usable address is a consular mailbox")
     throttle: Throttle
 
     @model_validator(mode="after")
@@ -223,29 +253,25 @@ class Phone(Strict):
         "published (alternatives separated by /), and `campaign missions check` reports it"))]
 
 
-class Source(Strict):
-    """Where a record's data comes from: a repository file or a web page, and its date."""
-
-    dataset: Slug | None = None
-    repo: str | None = None
-    path: str | None = None
-    url: WebUrl | None = None
-    date: Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] | None = Field(
-        default=None, description="when the source was published or edited: YYYY, YYYY-MM or YYYY-MM-DD")
-
-    @model_validator(mode="after")
-    def _one_locator(self) -> Source:
-        if not (self.url or (self.repo and self.path)):
-            raise ValueError("a source needs a url, or a repo and a path")
-        return self
-
-
-RefreshedField = Literal["name", "address", "phones", "email", "contact_form", "url", "opening_hours"]
+RefreshedField = Literal["name", "address", "phones", "emails", "contact_form", "url", "opening_hours"]
 """The fields `campaign missions refresh` takes from GOV.UK (a mission's `keep` can pin them)."""
 
 MissionType = Literal[
     "embassy", "high-commission", "consulate-general", "consulate", "mission", "office"
 ]
+
+
+EmailKind = Literal["general", "consular", "press", "other"]
+"""A mission mailbox's kind: `general` (the post's own inbox) and `consular` (its consular
+section) are delivery routes; `press` and `other` (trade, pensions, projects) are shown only."""
+
+
+class MissionEmail(Strict):
+    """One published email address of a mission."""
+
+    address: Email
+    kind: EmailKind = "general"
+    source: Source | None = Field(default=None, description="where it is published, when not in the record's `source`")
 
 
 class Mission(Strict):
@@ -258,7 +284,7 @@ class Mission(Strict):
     city: Label
     address: Paragraph | None = None
     phones: list[Phone] = []
-    email: Email | None = None
+    emails: list[MissionEmail] = Field(default=[], description="published addresses, the preferred first")
     contact_form: HttpsUrl | None = None
     url: HttpsUrl | None = None
     opening_hours: Paragraph | None = None

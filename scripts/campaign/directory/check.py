@@ -4,7 +4,8 @@ A report, not a gate: it prints one line per finding,
 
     data/missions.yaml:<line of the mission>: <mission id>: <finding>; <what to do>
 
-then summary counts, and exits 0 (with `--strict`, 1 when there is any finding), because most
+then summary counts and how many missions each delivery route serves (`records.routes`),
+and exits 0 (with `--strict`, 1 when there is any finding), because most
 findings can only be fixed by someone phoning or writing to a post, and CI must not go red
 for a consulate's outdated switchboard. The kinds of finding are described in
 `campaign.records.findings`, which the site reads too.
@@ -21,6 +22,8 @@ from pathlib import Path
 from campaign.core.errors import CampaignError
 from campaign.data.dataset import MISSIONS, Dataset, load
 from campaign.records.findings import DEFAULT_MAX_AGE_DAYS, KINDS, Finding, findings
+from campaign.records.routes import KINDS as ROUTES
+from campaign.records.routes import Route, failures, routes
 
 
 @dataclass
@@ -31,6 +34,12 @@ class Report:
     findings: list[Finding]
     max_age_days: int
     today: dt.date
+    routes: dict[str, Route]
+
+    def route_counts(self) -> dict[str, int]:
+        """Missions per route, plus `consular`: those mailed at a consular mailbox."""
+        found = Counter(r.kind for r in self.routes.values())
+        return {kind: found[kind] for kind in ROUTES} | {"consular": sum(r.consular for r in self.routes.values())}
 
     def counts(self) -> dict[str, int]:
         """Findings per kind, plus `no-email-no-form`: the part of `no-channel` with no email at all."""
@@ -54,21 +63,27 @@ class Report:
         return "\n".join([f.text() for f in self.findings]
                          + [f"{self.missions} missions, {self.needing_a_person} need a person "
                             f"(verified before {cutoff} counts as stale):"]
-                         + [f"  {label:<{width}}  {count}" for label, count in rows])
+                         + [f"  {label:<{width}}  {count}" for label, count in rows]
+                         + ["delivery routes: " + ", ".join(f"{kind} {n}" for kind, n in self.route_counts().items())])
 
     def json(self) -> str:
         return json.dumps({"missions": self.missions, "needing_a_person": self.needing_a_person,
                            "max_age_days": self.max_age_days, "today": self.today.isoformat(),
-                           "counts": self.counts(), "findings": [asdict(f) for f in self.findings]},
+                           "counts": self.counts(), "routes": self.route_counts(),
+                           "route": {m: {"kind": r.kind, "address": r.address, "consular": r.consular, "skipped": r.skipped}
+                                     for m, r in self.routes.items()},
+                           "findings": [asdict(f) for f in self.findings]},
                           ensure_ascii=False, indent=2)
 
 
 def report(ds: Dataset, *, max_age_days: int = DEFAULT_MAX_AGE_DAYS, today: dt.date | None = None) -> Report:
     today = today or dt.date.today()
     order = list(KINDS)
-    by_mission = findings(ds, max_age_days=max_age_days, today=today)
+    failed = failures(ds.root)
+    by_mission = findings(ds, max_age_days=max_age_days, today=today, failed=failed)
     flat = sorted((f for found in by_mission.values() for f in found), key=lambda f: (f.line, order.index(f.kind)))
-    return Report(len(ds.missions), flat, max_age_days, today)
+    ways = routes([r.model for r in ds.missions], ds.campaign.dispatch if ds.campaign else None, failed)
+    return Report(len(ds.missions), flat, max_age_days, today, ways)
 
 
 def run(root: Path, *, max_age_days: int = DEFAULT_MAX_AGE_DAYS, today: dt.date | None = None) -> Report:

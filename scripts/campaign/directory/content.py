@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from campaign.core.errors import ResponseError
 from campaign.data import countries
 from campaign.data.models import GOVUK_ORGANISATIONS, govuk_slug
+from campaign.directory.address import postal
 
 BASE_URL = "https://www.gov.uk"
 WEB_ROOT = "https://www.gov.uk"
@@ -283,29 +284,27 @@ def _names() -> dict[str, str]:
 
 
 _FAX = re.compile(r"\bfax|textphone|minicom", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # addresses written into a contact's description
 
 
-def _contact(r: _Reader, path: str, item: dict[str, Any]) -> tuple[str | None, Contact]:
+def contact(r: _Reader, path: str, item: dict[str, Any]) -> tuple[str | None, Contact]:
     details = r.get(item, "details", dict, path, required=True)
     title = clean(r.get(item, "title", str, path) or r.get(details, "title", str, f"{path}.details") or "")
     address = country = locality = None
     addresses = r.items(details, "post_addresses", f"{path}.details")
     if addresses:
         where, first = addresses[0]
-        lines = [clean(r.get(first, "title", str, where) or "")]
-        lines += clean(r.get(first, "street_address", str, where) or "").split("\n")
-        locality = clean(r.get(first, "locality", str, where) or "") or None
-        lines += [locality or ""] + [clean(r.get(first, key, str, where) or "")
-                                     for key in ("region", "postal_code", "world_location")]
-        kept: list[str] = []
-        for line in lines:
-            if line and (not kept or kept[-1] != line):
-                kept.append(line)
-        address = "\n".join(kept) or None
+        field = {key: clean(r.get(first, key, str, where) or "") for key in (
+            "title", "street_address", "locality", "region", "postal_code", "world_location", "iso2_country_code")}
+        locality = field["locality"] or None
+        address = postal(field["iso2_country_code"].upper(), name=field["title"], street=field["street_address"],
+                         city=field["locality"], region=field["region"], postcode=field["postal_code"],
+                         country_name=field["world_location"])
         iso = r.get(first, "iso2_country_code", str, where)
         if iso:
             country = iso.strip().upper() if iso.strip().upper() in countries.names() else None
-    emails = tuple(clean(r.get(e, "email", str, where) or "") for where, e in r.items(details, "email_addresses", f"{path}.details"))
+    emails = [clean(r.get(e, "email", str, where) or "") for where, e in r.items(details, "email_addresses", f"{path}.details")]
+    emails += [e for e in _EMAIL.findall(r.get(details, "description", str, f"{path}.details") or "") if e not in emails]
     phones = []
     for where, p in r.items(details, "phone_numbers", f"{path}.details"):
         label = clean(r.get(p, "title", str, where) or "Telephone") or "Telephone"
@@ -335,7 +334,7 @@ def parse_organisation(data: Any, slug: str, url: str) -> Organisation:
     assert updated is not None
     details = r.get(data, "details", dict, "", required=True)
     links = r.get(data, "links", dict, "", required=True)
-    contacts = [_contact(r, path, item) for path, item in r.items(links, "contacts", "links")]
+    contacts = [contact(r, path, item) for path, item in r.items(links, "contacts", "links")]
     offices = r.items(links, "main_office", "links")
     hours, office_id, office_title, dates = None, None, None, [updated]
     if offices:

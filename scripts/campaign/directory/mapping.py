@@ -8,6 +8,7 @@ matching of new organisations (`mission_type`, `city`, `new_id`, `timezone`, `si
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -17,13 +18,13 @@ from pydantic import ValidationError
 from campaign.core.errors import CampaignError, Problem
 from campaign.data import countries
 from campaign.data.dataset import describe_error
-from campaign.data.models import Mission, Phone, govuk_slug
+from campaign.data.models import Mission, MissionEmail, Phone, govuk_slug
 from campaign.data.text import name_key
 from campaign.directory import build as directory
 from campaign.directory import content
 from campaign.records.phones import normalise, split
 
-REFRESHED = ("name", "address", "phones", "email", "contact_form", "url", "opening_hours")
+REFRESHED = ("name", "address", "phones", "emails", "contact_form", "url", "opening_hours")
 CONTACT_FIELDS = tuple(f for f in REFRESHED if f != "url")
 DATASET = "govuk-content-api"
 
@@ -70,14 +71,21 @@ def _phones(org: content.Organisation, country: str, notes: list[str]) -> list[d
     return out
 
 
-def contact_fields(org: content.Organisation, country: str, notes: list[str]) -> dict[str, Any]:
+def emails(addresses: Sequence[str], old: Sequence[MissionEmail] = ()) -> list[dict[str, str]]:
+    """Published addresses as `emails` entries: an address already in the record keeps its
+    kind (it may have been set by hand), a new one gets the kind its local part suggests."""
+    known = {e.address.casefold(): e.kind for e in old}
+    return [{"address": a, "kind": known.get(a.casefold()) or directory.email_kind(a)} for a in addresses]
+
+
+def contact_fields(org: content.Organisation, country: str, notes: list[str], old: Mission | None = None) -> dict[str, Any]:
     """The refreshed fields of a mission from its organisation (None: absent on GOV.UK)."""
     contact = org.contact
     return {
         "name": org.title,
         "address": contact.address if contact else None,
         "phones": _phones(org, country, notes),
-        "email": contact.emails[0] if contact and contact.emails else None,
+        "emails": emails(contact.emails, old.emails if old else []) if contact else [],
         "contact_form": org.contact_form,
         "url": org.url,
         "opening_hours": org.opening_hours,
@@ -105,7 +113,7 @@ def validated(data: dict[str, Any], where: str, slug: str) -> Mission:
 
 def refreshed(old: Mission, org: content.Organisation, notes: list[str]) -> Mission:
     data = as_file(old)
-    new = contact_fields(org, old.country, notes)
+    new = contact_fields(org, old.country, notes, old)
     if org.contact is None:  # nothing to compare with: keep ours, and its date, rather than erase it
         notes.append(f"{old.id}: GOV.UK publishes no contact for {org.url}; its contact details were kept as they are")
         for name in ("name", "url"):

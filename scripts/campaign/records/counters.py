@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from campaign.data.dataset import Dataset
 from campaign.records import ledger
+from campaign.records.routes import usable_email
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def count(ds: Dataset, letters_sent: int = 0) -> Counters:
         countries=len(by_country),
         missions=len(ds.missions),
         missions_receiving=len(by_mission),
-        missions_with_email=sum(bool(r.model.email) for r in ds.missions),
+        missions_with_email=sum(usable_email(r.model) for r in ds.missions),
         actions=len(actions),
         deliveries=sum(a.type == "delivery" for a in actions),
         calls=sum(a.type == "call" for a in actions),

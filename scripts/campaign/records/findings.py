@@ -4,11 +4,11 @@ also shown (as a "needs checking" mark) on the site; and a prefilled correction 
 Kinds, most urgent first:
 
 - `closed`: the post is closed (only this is reported for it; the rest would be noise).
-- `failing`: its letters failed permanently (5xx) in the dispatch ledger; the finding lists
-  the other channels: phone, contact form, delivery in person.
-- `no-channel`: no usable written channel: no contact form and no email, or only an email on
-  a retired domain.
-- `retired-email`: the email is on a retired government domain (`routes.RETIRED_DOMAINS`).
+- `failing`: an address whose letters were refused (5xx at RCPT) or bounced for good, per the
+  dispatch ledger; the finding names the route the letters take now and the other channels.
+- `no-channel`: no usable written channel: no contact form and no usable email (none, only
+  retired domains, or only press and other units' mailboxes).
+- `retired-email`: an address on a retired government domain (`routes.RETIRED_DOMAINS`).
 - `suspended`: the post is suspended (operations moved or paused).
 - `phone-invalid`: a number that is not one valid number of the mission's country (several
   numbers in one entry, another country's number, an outdated numbering plan; `phones`).
@@ -28,7 +28,7 @@ from campaign.data import countries
 from campaign.data.dataset import MISSIONS, Dataset
 from campaign.data.models import Mission, govuk_slug
 from campaign.records import phones
-from campaign.records.routes import RETIRED_DOMAINS, Failure, channels, failures, retired_domain, usable_email
+from campaign.records.routes import RETIRED_DOMAINS, Failure, Route, channels, failures, retired_domain, route, usable_email
 
 DEFAULT_MAX_AGE_DAYS = 3 * 365
 
@@ -36,7 +36,7 @@ NO_CHANNEL = "no usable written channel"
 
 KINDS = {  # kind -> summary label, in order of urgency
     "closed": "closed posts",
-    "failing": "failing contacts (letters bounced with 5xx)",
+    "failing": "failing addresses (letters refused or bounced)",
     "no-channel": "missions without a usable written channel",
     "retired-email": "emails on a retired domain",
     "suspended": "suspended posts",
@@ -61,7 +61,7 @@ class Finding:
         return f"{MISSIONS}:{self.line}: {self.mission}: {self.message}; {self.action}"
 
 
-def _check(m: Mission, line: int, today: dt.date, max_age_days: int, failure: Failure | None) -> list[Finding]:
+def _check(m: Mission, line: int, today: dt.date, max_age_days: int, failed: list[Failure], way: Route) -> list[Finding]:
     found: list[Finding] = []
 
     def add(kind: str, message: str, action: str) -> None:
@@ -71,18 +71,23 @@ def _check(m: Mission, line: int, today: dt.date, max_age_days: int, failure: Fa
     if m.status == "closed":
         add("closed", "the post is closed", "choose another mission for its letters (set `primary` there) or remove it")
         return found
-    if failure is not None:
+    for failure in failed:
         letters = f"{failure.letters} letter{'s' if failure.letters != 1 else ''}"
-        add("failing", f"letters failed permanently ({letters}; last reply {failure.detail[:120]!r} at {failure.at[:16]})",
-            f"reach it by {'; '.join(channels(m))}, and correct `email`")
-    domain = retired_domain(m.email)
+        add("failing", f"{failure.address}: letters refused or bounced ({letters}; last {failure.detail[:120]!r} "
+                       f"at {failure.at[:16]}); they now go by {way.text()}",
+            f"reach it by {'; '.join(channels(m))}, and correct `emails`")
     if not m.contact_form and not usable_email(m):
-        what = f"the only email is on the retired {domain} domain" if domain else "no email"
-        add("no-channel", f"{NO_CHANNEL}: {what} and no contact form",
+        retired = sorted({d for e in m.emails if (d := retired_domain(e.address))})
+        what = f"every email is on a retired domain ({', '.join(retired)})" if retired else \
+            "no email" if not m.emails else "no general or consular email"
+        add("no-channel", f"{NO_CHANNEL}: {what} and no contact form; letters go by {way.text()}",
             f"find a current email or contact form on {where}, or plan delivery in person or by phone")
-    if domain:
-        add("retired-email", f"email {m.email} is on the retired {domain} domain ({RETIRED_DOMAINS[domain]})",
-            f"look up the current address on {where} (FCDO addresses end in @fcdo.gov.uk) and update `email`")
+    for e in m.emails:
+        domain = retired_domain(e.address)
+        if domain:
+            add("retired-email", f"email {e.address} is on the retired {domain} domain ({RETIRED_DOMAINS[domain]})",
+                f"look up the current address on {where} and update `emails` (never guess: FCDO addresses end in "
+                "@fcdo.gov.uk, but a mailbox may have moved)")
     if m.status == "suspended":
         add("suspended", f"the post is suspended{': ' + m.note if m.note else ''}",
             "check on GOV.UK where it operates from now before sending or delivering anything")
@@ -114,14 +119,17 @@ def _check(m: Mission, line: int, today: dt.date, max_age_days: int, failure: Fa
 def findings(ds: Dataset, *, max_age_days: int = DEFAULT_MAX_AGE_DAYS, today: dt.date | None = None,
              failed: dict[str, Failure] | None = None) -> dict[str, list[Finding]]:
     """Mission id -> its findings (missions without findings are left out). The dispatch
-    ledgers under `ds.root` are read unless `failed` is given."""
+    ledgers under `ds.root` are read unless `failed` (failing addresses) is given."""
     today = today or dt.date.today()
     failed = failures(ds.root) if failed is None else failed
+    dispatch = ds.campaign.dispatch if ds.campaign else None
     out: dict[str, list[Finding]] = {}
     for rec in ds.missions:
-        found = _check(rec.model, rec.line(""), today, max_age_days, failed.get(rec.model.id))
+        m = rec.model
+        mine = [failed[e.address.casefold()] for e in m.emails if e.address.casefold() in failed]
+        found = _check(m, rec.line(""), today, max_age_days, mine, route(m, dispatch, failed))
         if found:
-            out[rec.model.id] = found
+            out[m.id] = found
     return out
 
 
@@ -129,7 +137,7 @@ def correction_url(repository: str, mission: Mission, found: list[Finding] | tup
     """A GitHub "new issue" link prefilled with the mission's current details and findings,
     for a "correct these details" link on its page (`repository` is `owner/name`)."""
     details = [f"- {name}: {value}" for name, value in (
-        ("email", mission.email), ("contact form", mission.contact_form), ("address", (mission.address or "").replace("\n", ", ")),
+        ("email", ", ".join(f"{e.address} ({e.kind})" for e in mission.emails)), ("contact form", mission.contact_form), ("address", (mission.address or "").replace("\n", ", ")),
         ("phones", "; ".join(f"{p.label} {phones.international(p.number, mission.country)}" for p in mission.phones)),
         ("opening hours", (mission.opening_hours or "").replace("\n", "; ")), ("GOV.UK page", mission.url),
         ("last verified", mission.verified.isoformat())) if value]

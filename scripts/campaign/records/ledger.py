@@ -7,8 +7,18 @@ each line written with a single `write` and fsynced before the caller goes on:
      "message_id": "<free-assange.20261210.s-1f0c....3a9e@free-assange.example.org>", "attempt": 1, ...}
 
 States (ARCHITECTURE.md, "Dispatch"): `sending` (written before DATA) -> `sent` | `deferred` | `failed`
-| `unknown`. `sent` is final: nothing after it changes a letter's state, so no rerun resends
-it. A letter left in `sending` by a run that died is `unknown` to the next run.
+| `unknown`; later `bounced` (a permanent DSN), `requeued` (due again: after a bounce, on the
+mission's next route, or by `--retry-failed`) and `resolved` (a person settled an `unknown`
+letter: `outcome` sent or unsent). `sent` is final but for a permanent bounce, so no rerun
+resends a letter that arrived. A letter left in `sending` by a run that died is `unknown` to
+the next run. Event lines change no state: `replied`, `auto-replied`, and a `bounced` line
+that is not permanent (a delay warning). A line read from a mailbox carries the `source` it
+came from (the mail's Message-ID or hash), so reading the same mailbox twice adds nothing.
+
+Durability: `append(..., durable=False)` writes without fsync; the next durable append (the
+next letter's `sending`) or `close` makes it durable, as fdatasync covers the whole file. So
+a `sending` line is always on disk before DATA, and a crash loses at most the last outcome,
+which the next run then records `unknown`: never a resend without a person.
 
 Privacy: a line names the letter by its key (a hash of the signature file's path, or the
 mission id in per-mission mode), the mission and the server's reply; never a signer's name.
@@ -32,7 +42,9 @@ from campaign.core.files import sync_folder
 from campaign.data.models import Campaign
 
 FOLDER = "data/dispatch"
-STATES = ("sending", "sent", "deferred", "failed", "unknown")
+STATES = ("sending", "sent", "deferred", "failed", "unknown", "bounced", "requeued", "resolved", "replied", "auto-replied")
+EVENTS = ("replied", "auto-replied")
+"""Lines that record what happened after sending, without changing the letter's state."""
 
 
 _sync = getattr(os, "fdatasync", os.fsync)  # the data and the file size; no need for timestamps
@@ -66,6 +78,12 @@ class LetterState:
     detail: str = ""
     attempts: int = 0  # how many tries had an outcome (lines with an `attempt` number)
     signatures: int = 1
+    address: str = ""  # where the last try went (`to`)
+    route: str = ""  # its delivery route (email, fallback)
+    scope: str = ""  # what a failure or bounce was about: recipient, message, relay
+    replies: int = 0
+    auto_replies: int = 0
+    bounces: list[str] = field(default_factory=list)  # the status of each bounce (permanent or not)
 
 
 @dataclass
@@ -75,6 +93,7 @@ class Summary:
     states: Counter[str] = field(default_factory=Counter)
     by_mission: dict[str, Counter[str]] = field(default_factory=dict)
     signatures_sent: int = 0
+    replies: int = 0  # letters that got a reply from a person
 
     @property
     def letters(self) -> int:
@@ -84,6 +103,7 @@ class Summary:
     def sent(self) -> int:
         return self.states["sent"]
 
+
 class Ledger:
     """A ledger file: its letters' states in memory, and `append` for new state changes."""
 
@@ -92,7 +112,9 @@ class Ledger:
         self.rel = rel or str(path)
         self.letters: dict[str, LetterState] = {}
         self.damaged: list[int] = []
+        self.sources: set[str] = set()  # the mails already read into this ledger
         self._fd: int | None = None
+        self._dirty = False  # written since the last fsync
         self._needs_newline = False
         self.read()
 
@@ -107,7 +129,7 @@ class Ledger:
 
     def read(self) -> None:
         """(Re)load the file; damaged lines are skipped and their numbers kept in `damaged`."""
-        self.letters, self.damaged = {}, []
+        self.letters, self.damaged, self.sources = {}, [], set()
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -134,19 +156,39 @@ class Ledger:
         if not isinstance(key, str) or state not in STATES:
             raise CampaignError([Problem(self.rel, number, f"ledger line with an unknown letter or state {state!r}; "
                                          "the ledger is written by `campaign dispatch` only: restore it from git")])
+        if isinstance(entry.get("source"), str):
+            self.sources.add(entry["source"])
         current = self.letters.get(key)
         if current is None:
             current = self.letters[key] = LetterState("", str(entry.get("mission", "")),
                                                       str(entry.get("message_id", "")), str(entry.get("at", "")))
+        if state in EVENTS:
+            if state == "replied":
+                current.replies += 1
+            else:
+                current.auto_replies += 1
+            return
+        if state == "bounced":
+            current.bounces.append(str(entry.get("status", "")))
+            to = entry.get("to")
+            if not entry.get("permanent") or (to and current.address and to != current.address):
+                return  # a delay warning, or about an earlier try that went elsewhere
+        elif state == "resolved":
+            state = "sent" if entry.get("outcome") == "sent" else "requeued"
         if state != "sending" and "attempt" in entry:  # the outcome of a try (not a recovery note)
             current.attempts += 1
-        if current.state == "sent":  # final: a later line (a resend) cannot undo it
+        if current.state == "sent" and state != "bounced":  # final: a later line (a resend) cannot undo it
+            return
+        if current.state == "bounced" and state not in ("requeued", "sending"):
             return
         current.state = state
         current.at = str(entry.get("at", current.at))
         current.detail = str(entry.get("detail", ""))
+        current.scope = str(entry.get("scope", ""))
         count = entry.get("signatures", 1)
         current.signatures = count if isinstance(count, int) and count > 0 else 1
+        if entry.get("to"):
+            current.address, current.route = str(entry["to"]), str(entry.get("route", "email"))
         if entry.get("message_id") and not current.message_id:
             current.message_id = str(entry["message_id"])
 
@@ -159,6 +201,7 @@ class Ledger:
         for info in self.letters.values():
             result.states[info.state] += 1
             result.by_mission.setdefault(info.mission, Counter())[info.state] += 1
+            result.replies += bool(info.replies)
             if info.state == "sent":
                 result.signatures_sent += info.signatures
         return result
@@ -166,8 +209,11 @@ class Ledger:
     # --- writing ------------------------------------------------------------------------
 
     def append(self, key: str, state: str, mission: str, message_id: str, *, detail: str = "",
-               attempt: int | None = None, signatures: int = 1, run: str = "") -> None:
-        """Write one state change and fsync it before returning."""
+               attempt: int | None = None, signatures: int = 1, run: str = "", durable: bool = True,
+               **extra: str | int | bool) -> None:
+        """Write one state change; fsync it before returning unless `durable` is False (then the
+        next durable append or `close` does). `extra` fields (to, route, status, source, ...)
+        are written as given."""
         if state not in STATES:
             raise ValueError(f"unknown ledger state {state!r}")
         entry: dict[str, Any] = {"at": _utcnow(), "letter": key, "state": state, "mission": mission,
@@ -178,6 +224,7 @@ class Ledger:
             entry["signatures"] = signatures
         if detail:
             entry["detail"] = detail[:500]
+        entry.update({name: value for name, value in extra.items() if value not in ("", None)})
         if run:
             entry["run"] = run
         data = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
@@ -188,8 +235,16 @@ class Ledger:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        _sync(fd)
+        self._dirty = True
+        if durable:
+            self.sync()
         self._apply(0, entry)
+
+    def sync(self) -> None:
+        """Make every line written so far durable (one fdatasync covers them all)."""
+        if self._fd is not None and self._dirty:
+            _sync(self._fd)
+            self._dirty = False
 
     def _open(self) -> int:
         if self._fd is None:
@@ -202,6 +257,7 @@ class Ledger:
 
     def close(self) -> None:
         """Close the file (it is reopened by the next append, e.g. after a git rebase)."""
+        self.sync()
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)

@@ -39,6 +39,7 @@ from campaign.data.signatures import SCHEMA_FROM_SHARD
 from campaign.data.text import sort_key
 from campaign.records import findings as missioncheck
 from campaign.records import published
+from campaign.records import routes
 from campaign.records.counters import Counters, count
 from campaign.site import examples, links
 from campaign.site.html import ACTION_TYPES, LETTER_PLACEHOLDERS, MISSION_TYPES, long_date
@@ -150,7 +151,11 @@ class Site:
     @cached_property
     def findings(self) -> dict[str, list[missioncheck.Finding]]:
         """What needs a person on each mission page, incl. contacts that failed in dispatch."""
-        return missioncheck.findings(self.ds)
+        return missioncheck.findings(self.ds, failed=self.failing)
+
+    @cached_property
+    def failing(self) -> dict[str, routes.Failure]:
+        return routes.failures(self.ds.root)
 
     @cached_property
     def missions(self) -> list[Mission]:
@@ -298,6 +303,7 @@ class Site:
             pdf_uri=published.pdf_uri(mission.id),
             local_time=self.campaign.dispatch.send_time.strftime("%H:%M"),
             findings=self.findings.get(mission.id, []),
+            route=routes.route(mission, self.campaign.dispatch, self.failing),
             correction=missioncheck.correction_url(self.campaign.intake.repository, mission,
                                                    self.findings.get(mission.id, [])),
         )
