@@ -10,7 +10,8 @@ import pytest
 from campaign.core.errors import CampaignError
 from campaign.records.ledger import Ledger
 from support.builders import git, run
-from support.dispatch import ALL_DUE, LEDGER, add_signatures, dispatch
+from support.dispatch import ALL_DUE, LEDGER, add_signatures, dispatch, smtp_env
+from support.smtp import SmtpTestServer
 
 
 @pytest.fixture
@@ -80,10 +81,11 @@ def test_a_ledger_conflict_is_reported_not_forced(remote: Path, tmp_path: Path) 
     assert remote_log(remote)[0] == "a second dispatcher"
 
 
-def test_dispatch_push_checkpoints_the_ledger(remote: Path, tmp_path: Path) -> None:
+def test_dispatch_push_checkpoints_the_ledger(remote: Path, tmp_path: Path, smtp_server: SmtpTestServer) -> None:
     work = clone(remote, tmp_path / "work")
     add_signatures(work, "pt-lisbon", 3)
-    result = dispatch(work, "--now", ALL_DUE, "--push", "--checkpoint-every", "1")
+    result = dispatch(work, "--now", ALL_DUE, "--backend", "smtp", "--no-throttle", "--push", "--checkpoint-every", "1",
+                      env=smtp_env(smtp_server))
     assert result.exit_code == 0, result.output
     assert remote_log(remote)[0] == "dispatch: ledger checkpoint"
     pushed = git(remote, "show", f"main:{LEDGER}")

@@ -49,7 +49,8 @@ def test_later_states_replace_earlier_ones(tmp_path: Path) -> None:
     again = book(tmp_path)
     assert again.state("s-1") == "unknown" and again.letters["s-1"].attempts == 2
     assert summary_dict(again.summary()) == {"letters": 2, "sending": 0, "sent": 0, "deferred": 0, "failed": 1,
-                                          "unknown": 1, "signatures_sent": 0}
+                                          "unknown": 1, "bounced": 0, "requeued": 0, "resolved": 0, "replied": 0,
+                                          "auto-replied": 0, "signatures_sent": 0}
 
 
 def test_torn_last_line_is_tolerated_and_the_next_line_starts_fresh(tmp_path: Path) -> None:

@@ -82,10 +82,10 @@ def two_sides(repo: Path) -> Path:
 
 
 def sent_by_mission(root: Path) -> dict[str, int]:
-    from support.dispatch import ledger_lines
+    from support.dispatch import REHEARSAL, ledger_lines
 
     counts: dict[str, int] = {}
-    for e in ledger_lines(root):
+    for e in ledger_lines(root, REHEARSAL):  # the file backend keeps a rehearsal ledger
         if e["state"] == "sent":
             counts[str(e["mission"])] = counts.get(str(e["mission"]), 0) + 1
     return counts

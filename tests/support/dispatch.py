@@ -18,6 +18,7 @@ from campaign.data.models import Signature
 from support.smtp import SmtpTestServer
 
 LEDGER = "data/dispatch/free-assange-2026-12-10.jsonl"
+REHEARSAL = "rehearsal/free-assange-2026-12-10.jsonl"  # file, console and redirected runs keep their own
 # In December: Lisbon UTC+0, Washington UTC-5, Chicago UTC-6, Nuku'alofa UTC+13.
 ALL_DUE = "2026-12-10T16:00:00Z"  # Lisbon 16:00, Washington 11:00, Chicago 10:00 (Tonga: 11 Dec)
 
@@ -45,8 +46,8 @@ def configure(root: Path, **values: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def ledger_lines(root: Path) -> list[dict[str, object]]:
-    path = root / LEDGER
+def ledger_lines(root: Path, rel: str = LEDGER) -> list[dict[str, object]]:
+    path = root / rel
     if not path.exists():
         return []
     entries = []
@@ -58,10 +59,10 @@ def ledger_lines(root: Path) -> list[dict[str, object]]:
     return entries
 
 
-def states(root: Path) -> dict[str, str]:
+def states(root: Path, rel: str = LEDGER) -> dict[str, str]:
     """Each letter's final state (sent is final) from the ledger file."""
     final: dict[str, str] = {}
-    for entry in ledger_lines(root):
+    for entry in ledger_lines(root, rel):
         key = str(entry["letter"])
         if final.get(key) != "sent":
             final[key] = str(entry["state"])

@@ -44,8 +44,7 @@ def missions_refresh(repo: Repo, **options: object) -> None:
 @option("--today", type=click.DateTime(["%Y-%m-%d"]), hidden=True, help="Pretend today is this date (tests).")
 @click.pass_context
 def missions_check(ctx: click.Context, max_age_days: int, fmt: str, strict: bool, today: dt.datetime | None) -> None:
-    """List the missions that need a person: no usable channel, retired email domains, closed or
-    suspended posts, missing or invalid phones, old data, failing contacts."""
+    """List the missions that need a person (no usable channel, retired or failing emails, ...) and the routes."""
     found = check.run(ctx.obj.root, max_age_days=max_age_days, today=today.date() if today else None)
     click.echo(found.json() if fmt == "json" else found.text())
     if strict and found.findings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -33,6 +34,7 @@ class LetterContext:
 
     mission_name: str
     mission_city: str
+    addressee: str
     mission_country: str
     target: str
     date: str
@@ -43,11 +45,25 @@ class LetterContext:
         return cls(
             mission_name=mission.name,
             mission_city=mission.city,
+            addressee=addressee(mission),
             mission_country=countries.name(mission.country),
             target=target,
             date=f"{date.day} {date:%B %Y}",
             signer=signer,
         )
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+def addressee(mission: Mission) -> str:
+    """The mission's name, with its city only where the name does not hold it already:
+    'British Embassy Oslo', but 'British Embassy Office, Banja Luka'."""
+    name, city = _folded(mission.name), _folded(mission.city)
+    if city in name or (city.split() and city.split()[0] in name.split()):
+        return mission.name
+    return f"{mission.name}, {mission.city}"
 
 
 @lru_cache(maxsize=16)
@@ -85,20 +101,26 @@ WITHHELD = {
 """How a signatory who did not consent to be named in the letter signs it."""
 
 
-def signer_line(sig: Signature) -> str:
+NAME_START, NAME_END = "\ue000", "\ue001"
+"""Marks around each signer name in a text rendered with `mark=True`: private-use characters,
+which a name can never hold (`data.text`), so the HTML can isolate names (`<bdi>`)."""
+
+
+def signer_line(sig: Signature, mark: bool = False) -> str:
     """How a signature signs a letter: its name and country, or an anonymous description."""
     country = countries.name(sig.country)
     if not sig.letter:
         return WITHHELD[sig.type].format(country=country)
-    return f"{sig.name}, {country}"
+    return f"{NAME_START}{sig.name}{NAME_END}, {country}" if mark else f"{sig.name}, {country}"
 
 
-def signatory_list(sigs: Sequence[Signature]) -> list[str]:
+def signatory_list(sigs: Sequence[Signature], mark: bool = False) -> list[str]:
     """The lines listing a mission's signatories: named ones, then a count of the others."""
     named = [s for s in sigs if s.letter]
     named.sort(key=lambda s: (s.type != "organisation", s.name.casefold(), s.country))
+    start, end = (NAME_START, NAME_END) if mark else ("", "")
     lines = [
-        f"{s.name} ({'organisation' if s.type == 'organisation' else 'individual'}), {countries.name(s.country)}"
+        f"{start}{s.name}{end} ({'organisation' if s.type == 'organisation' else 'individual'}), {countries.name(s.country)}"
         for s in named
     ]
     others = len(sigs) - len(named)
@@ -140,14 +162,15 @@ def version(template: str, subject: str) -> str:
     return hashlib.sha256(f"{template}\0{subject}".encode()).hexdigest()[:10]
 
 
-def body(template: str, campaign: Campaign, mission: Mission, sigs: Sequence[Signature]) -> str:
-    """The plain-text letter: one signer, or a mission's signatories listed at the end."""
+def body(template: str, campaign: Campaign, mission: Mission, sigs: Sequence[Signature], mark: bool = False) -> str:
+    """The plain-text letter: one signer, or a mission's signatories listed at the end (with
+    `mark`, each name between NAME_START and NAME_END)."""
     if len(sigs) == 1:
-        signer = signer_line(sigs[0])
+        signer = signer_line(sigs[0], mark)
         extra: list[str] = []
     else:
         signer = f"The {len(sigs)} signatories listed below"
-        extra = ["", "", f"Signatories ({len(sigs)}):", "", *(f"- {line}" for line in signatory_list(sigs))]
+        extra = ["", "", f"Signatories ({len(sigs)}):", "", *(f"- {line}" for line in signatory_list(sigs, mark))]
     ctx = LetterContext.build(mission, campaign.target, campaign.dispatch.date, signer)
     text = render(template, ctx).rstrip("\n")
     return text + "\n".join(extra) + "\n" if extra else text + "\n"

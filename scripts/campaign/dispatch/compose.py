@@ -1,5 +1,12 @@
 """A letter as an email: plain text with an HTML alternative, a deterministic Message-ID and
-checked, cached headers (dispatch only; the text itself is `campaign.data.letter`)."""
+checked, cached headers (dispatch only; the text itself is `campaign.data.letter`).
+
+The HTML is made of paragraphs (a text paragraph's lines joined), with every signer name in
+`<bdi>` so a right-to-left name cannot reorder the text around it. Address domains are written
+as punycode (IDNA) in headers, never as an encoded word inside an address. The envelope sender
+(VERP, `dispatch.envelope`) travels as a Return-Path header that the SMTP backend takes off.
+A letter to the `fallback` address says which mission it was meant for; a rehearsal
+(`redirect`) goes to one test inbox, the real recipient kept in X-Campaign-Original-To."""
 
 from __future__ import annotations
 
@@ -16,7 +23,8 @@ from email.utils import format_datetime
 from functools import lru_cache
 
 from campaign.core.errors import LetterError
-from campaign.data.letter import blocks, body
+from campaign.data import countries
+from campaign.data.letter import NAME_END, NAME_START, blocks, body
 from campaign.data.models import Campaign, Mission, Signature
 from campaign.data.text import bad_character
 
@@ -32,12 +40,13 @@ def to_html(text: str, lang: str = "en") -> str:
     parts: list[str] = []
     for tag, rows in blocks(_html.escape(text)):  # escaping keeps lines and list marks: once is enough
         if tag == "p":
-            parts.append("<p>" + "<br>\n".join(line.strip() for line in rows[0]) + "</p>")
+            parts.append("<p>" + " ".join(line.strip() for line in rows[0]) + "</p>")
         else:
             items = "".join(f"<li>{' '.join(i)}</li>" for i in rows)
             parts.append(f"<{tag}>{items}</{tag}>")
-    return (f'<!DOCTYPE html>\n<html lang="{_html.escape(lang, quote=True)}"><head><meta charset="utf-8"></head>'
+    page = (f'<!DOCTYPE html>\n<html lang="{_html.escape(lang, quote=True)}"><head><meta charset="utf-8"></head>'
             f"<body>\n" + "\n".join(parts) + "\n</body></html>\n")
+    return page.replace(NAME_START, "<bdi>").replace(NAME_END, "</bdi>")
 
 
 class _HeaderCache(HeaderRegistry):
@@ -96,8 +105,8 @@ def _envelope(sender: tuple[str, str], to: tuple[str, str], reply_to: str | None
     """
     proto = EmailMessage()
     try:
-        proto["From"] = Address(_check_header("From", sender[0]), addr_spec=sender[1])
-        proto["To"] = Address(_check_header("To", to[0]), addr_spec=to[1])
+        proto["From"] = Address(_check_header("From", sender[0]), addr_spec=ascii_address(sender[1]))
+        proto["To"] = Address(_check_header("To", to[0]), addr_spec=ascii_address(to[1]))
         if reply_to:
             proto["Reply-To"] = _check_header("Reply-To", reply_to)
         proto["Subject"] = _check_header("Subject", subject)
@@ -106,7 +115,7 @@ def _envelope(sender: tuple[str, str], to: tuple[str, str], reply_to: str | None
     folded = []
     for name, header in proto.items():
         text = header.fold(policy=proto.policy)  # type: ignore[attr-defined]
-        folded.append((name, text[len(name) + 2:].rstrip("\r\n")))
+        folded.append((name, text[len(name) + 1:].strip(" \t\r\n")))  # "To:\n name": no doubled space
     return tuple(folded)
 
 
@@ -116,6 +125,31 @@ def _ascii_domain(address: str) -> str:
         return domain.encode("idna").decode("ascii")
     except UnicodeError:
         return domain
+
+
+def ascii_address(address: str) -> str:
+    """`local@domain` with the domain in punycode ('info@xn--bcher-kva.example'); a non-ASCII
+    local part stays (it needs SMTPUTF8, which the SMTP backend asks for)."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{_ascii_domain(address)}" if domain and not domain.isascii() else address
+
+
+def envelope_for(campaign: Campaign, key: str) -> str | None:
+    """The letter's own envelope sender (VERP), from `dispatch.envelope`, or None."""
+    pattern = campaign.dispatch.envelope
+    return pattern.replace("{key}", key) if pattern else None
+
+
+def key_from_envelope(campaign: Campaign, address: str) -> str | None:
+    """The letter key in a VERP address (`bounces+s-1f0c@x` -> 's-1f0c'), or None."""
+    pattern = campaign.dispatch.envelope
+    if not pattern:
+        return None
+    head, _, tail = pattern.partition("{key}")
+    low = address.strip().strip("<>").casefold()
+    if low.startswith(head.casefold()) and low.endswith(tail.casefold()) and len(low) > len(head) + len(tail):
+        return address.strip().strip("<>")[len(head):len(address.strip().strip("<>")) - len(tail)]
+    return None
 
 
 def _part(subtype: str, text: str) -> EmailMessage:
@@ -141,31 +175,47 @@ def compose(
     lang: str = "en",
     msgid: str | None = None,
     when: dt.datetime | None = None,
+    to: str | None = None,
+    fallback: bool = False,
+    redirect: str | None = None,
 ) -> EmailMessage:
-    """The letter as an email to the mission: headers from data/campaign.yaml, text + HTML.
+    """The letter as an email to `to` (the route's address; default: the mission's first):
+    headers from data/campaign.yaml, text + HTML.
 
     multipart/alternative with a text/plain and a text/html part, both UTF-8. Raises
-    LetterError when the mission has no email or a header value is unsafe.
+    LetterError when there is no address or a header value is unsafe.
     """
-    if not mission.email:
+    to = to or (mission.emails[0].address if mission.emails else None)
+    if not to:
         raise LetterError(f"mission {mission.id} has no email address")
     if not sigs:
         raise LetterError(f"no signature for the letter to {mission.id}")
     d = campaign.dispatch
-    headers = _envelope((d.sender.name, d.sender.email), (mission.name, mission.email), d.reply_to, d.subject)
+    name = d.fallback.name if fallback and d.fallback else mission.name
+    headers = _envelope((d.sender.name, d.sender.email), (name, redirect or to), d.reply_to, d.subject)
     msgid = msgid or message_id(campaign, key, letter_version)
     if not msgid.isascii() or not re.fullmatch(r"<[^<>\s@]+@[^<>\s@]+>", msgid):
         raise LetterError(f"the Message-ID {msgid!r} is not of the form <id@domain>")
-    text = body(template, campaign, mission, sigs)
-    html = to_html(text, lang)
+    marked = body(template, campaign, mission, sigs, mark=True)
+    if fallback:
+        marked = (f"[This letter is for the {mission.name} ({mission.city}, {countries.name(mission.country)}), "
+                  f"which has no working email address: please pass it on.]\n\n{marked}")
+    text = marked.replace(NAME_START, "").replace(NAME_END, "")
+    html = to_html(marked, lang)
     # One boundary per mission and letter version (its header is then parsed once, not per
     # letter); a letter whose text contains it, however unlikely, gets its own.
     boundary = "=_" + hashlib.sha256(f"{campaign.id}\0{mission.id}\0{letter_version}".encode()).hexdigest()[:32]
     if boundary in text or boundary in html:
         boundary = "=_" + hashlib.sha256(f"{msgid}\0{text}".encode()).hexdigest()
     msg = EmailMessage(policy=POLICY)
-    for name, value in headers:
-        msg.set_raw(name, value)
+    envelope = envelope_for(campaign, key)
+    if envelope:
+        msg.set_raw("Return-Path", f"<{ascii_address(envelope)}>")
+    for header, value in headers:
+        msg.set_raw(header, value)
+    if redirect:
+        original = _envelope((d.sender.name, d.sender.email), (name, to), None, d.subject)
+        msg.set_raw("X-Campaign-Original-To", dict(original)["To"])
     msg.set_raw("Date", format_datetime(when or dt.datetime.now(dt.timezone.utc)))
     msg.set_raw("Message-ID", msgid)
     msg.set_raw("Content-Language", lang)
@@ -173,5 +223,3 @@ def compose(
     msg.set_raw("Content-Type", f'multipart/alternative;\n boundary="{boundary}"')
     msg.set_payload([_part("plain", text), _part("html", html)])
     return msg
-
-

@@ -28,6 +28,7 @@ from campaign.data import duplicates
 from campaign.data.checks import unknown_mission
 from campaign.data.dataset import Dataset
 from campaign.data.models import Dispatch, Mission, Signature
+from campaign.records.routes import Route, failures, route
 
 Phase = Literal["before", "waiting", "due", "grace", "after"]
 
@@ -87,18 +88,19 @@ class MissionPlan:
     mission: Mission
     phase: Phase
     local: dt.datetime
+    route: Route
     letters: list[Letter] = field(default_factory=list)
 
     @property
     def reachable(self) -> bool:
-        """True when letters can be mailed: the mission has an email and is open."""
-        return bool(self.mission.email) and self.mission.status == "open"
+        """True when letters can be mailed: the route is `email` or `fallback`."""
+        return self.route.mailed
 
     @property
     def unreachable_reason(self) -> str:
         if self.mission.status != "open":
-            return f"mission {self.mission.status}: deliver elsewhere or in person"
-        return "no email: deliver in person / call"
+            return f"mission {self.mission.status}: {self.route.kind}, deliver elsewhere or in person"
+        return "contact form: send by hand" if self.route.kind == "form" else "paper: post or deliver in person"
 
 
 @dataclass
@@ -123,8 +125,10 @@ class Plan:
         return mp.phase == "due" or (deferred and mp.phase == "grace")
 
 
-def plan(ds: Dataset, now: dt.datetime, force: bool = False, missions: Iterable[str] = ()) -> Plan:
-    """Group the dataset's signatures into letters per the campaign's mode.
+def plan(ds: Dataset, now: dt.datetime, force: bool = False, missions: Iterable[str] = (),
+         failing: Iterable[str] | None = None) -> Plan:
+    """Group the dataset's signatures into letters per the campaign's mode, each mission with
+    its delivery route (`failing` addresses: default, those of the ledgers in data/dispatch/).
 
     Repeated signatures (same name and country) are sent once. `missions` narrows the plan.
     """
@@ -138,6 +142,7 @@ def plan(ds: Dataset, now: dt.datetime, force: bool = False, missions: Iterable[
     if unknown:
         raise CampaignError([Problem("--mission", 1, unknown_mission(m, by_id)) for m in unknown])
     result = Plan(now=now, forced=force, missions={})
+    bad = set(failures(ds.root) if failing is None else failing)
     seen: set[str] = set()
     grouped: dict[str, list[tuple[str, Signature]]] = {}
     for rec in sorted(ds.signatures, key=lambda r: r.path):
@@ -156,7 +161,8 @@ def plan(ds: Dataset, now: dt.datetime, force: bool = False, missions: Iterable[
         grouped.setdefault(mission_id, []).append((rec.path, sig))
     for mission_id in sorted(grouped):
         mission = by_id[mission_id]
-        mp = MissionPlan(mission, phase(d, mission.timezone, now), now.astimezone(ZoneInfo(mission.timezone)))
+        mp = MissionPlan(mission, phase(d, mission.timezone, now), now.astimezone(ZoneInfo(mission.timezone)),
+                         route(mission, d, bad))
         entries = grouped[mission_id]
         if d.mode == "per-mission":
             mp.letters.append(Letter(mission_key(mission_id), mission, tuple(s for _, s in entries),

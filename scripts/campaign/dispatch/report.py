@@ -2,8 +2,9 @@
 GitHub Actions step summary.
 
 Counts come from the ledger after the run (so every run shows the whole day so far), plus what
-this run did. Missions that cannot be mailed are listed with their phones and contact form, to
-deliver in person or call.
+this run did. Every mission shows its delivery route, and every letter is counted under it;
+missions whose route is not mailed (form, paper) are listed with their phones and contact form,
+to deliver in person or call.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from campaign.core.errors import CampaignError
 from campaign.dispatch.planning import MissionPlan
 from campaign.dispatch.runner import Result
 from campaign.records.ledger import Ledger
+from campaign.records.routes import KINDS as ROUTES
 
-COLUMNS = ("letters", "sent", "deferred", "failed", "unknown", "pending", "no email")
+COLUMNS = ("letters", "sent", "deferred", "failed", "unknown", "bounced", "pending", "not mailed")
 PHASE_TEXT = {
     "before": "before the day",
     "waiting": "not yet due",
@@ -52,6 +54,7 @@ class Report:
     run: Counter[str]
     damaged: list[int]
     ledger_path: str
+    routes: Counter[str] = field(default_factory=Counter)  # letters per delivery route
 
     # --- text -----------------------------------------------------------------------------
 
@@ -61,7 +64,7 @@ class Report:
         forced = ", forced" if r.plan.forced else ""
         return (f"dispatch at {r.plan.now.isoformat()}{forced} ({mode}): {t['letters']} letters, "
                 f"{t['sent']} sent, {t['deferred']} deferred, {t['failed']} failed, {t['unknown']} unknown, "
-                f"{t['pending']} pending, {t['no email']} without email")
+                f"{t['bounced']} bounced, {t['pending']} pending, {t['not mailed']} not mailed (form or paper)")
 
     def notes(self) -> list[str]:
         r = self.result
@@ -70,6 +73,9 @@ class Report:
             out.append(f"would send {len(r.selected)} letters now")
         else:
             out.append("this run: " + ", ".join(f"{self.run[s]} {s}" for s in ("sent", "deferred", "failed", "unknown")))
+        out.append("letters by route: " + ", ".join(f"{kind} {self.routes[kind]}" for kind in ROUTES))
+        if r.requeued:
+            out.append(f"{len(r.requeued)} letters requeued (failed with --retry-failed, or bounced: due on their route now)")
         if r.recovered:
             out.append(f"{len(r.recovered)} letters left in `sending` by an interrupted run are now `unknown` "
                        "(resend only with --resend-unknown, after checking)")
@@ -103,15 +109,15 @@ class Report:
         return "; ".join(bits) or "no contact details"
 
     def text(self) -> str:
-        head = ("mission", "local time", "status", *COLUMNS)
-        body = [(row.mission.mission.id, f"{row.mission.local:%d %b %H:%M}", row.status,
+        head = ("mission", "local time", "route", "status", *COLUMNS)
+        body = [(row.mission.mission.id, f"{row.mission.local:%d %b %H:%M}", row.mission.route.kind, row.status,
                  *(str(row.counts[c]) for c in COLUMNS)) for row in self.rows]
-        total = ("total", "", "", *(str(self.totals[c]) for c in COLUMNS))
+        total = ("total", "", "", "", *(str(self.totals[c]) for c in COLUMNS))
         table = [head, *body, total]
         widths = [max(len(r[i]) for r in table) for i in range(len(head))]
 
         def line(cells: tuple[str, ...]) -> str:
-            return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+            return "  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
         out = [self.headline(), "", line(head), *(line(r) for r in body), line(total), ""]
         out += self.notes()
@@ -127,13 +133,14 @@ class Report:
             return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
         out = ["## Dispatch report", "", cell(self.headline()), "",
-               "| Mission | Local time | Status | " + " | ".join(c.capitalize() for c in COLUMNS) + " |",
-               "|---|---|---|" + "---:|" * len(COLUMNS)]
+               "| Mission | Local time | Route | Status | " + " | ".join(c.capitalize() for c in COLUMNS) + " |",
+               "|---|---|---|---|" + "---:|" * len(COLUMNS)]
         for row in self.rows:
             m = row.mission.mission
-            out.append(f"| {cell(m.name)} (`{m.id}`) | {row.mission.local:%d %b %H:%M} | {cell(row.status)} | "
+            out.append(f"| {cell(m.name)} (`{m.id}`) | {row.mission.local:%d %b %H:%M} | {row.mission.route.kind} | "
+                       f"{cell(row.status)} | "
                        + " | ".join(str(row.counts[c]) for c in COLUMNS) + " |")
-        out.append("| **Total** | | | " + " | ".join(f"**{self.totals[c]}**" for c in COLUMNS) + " |")
+        out.append("| **Total** | | | | " + " | ".join(f"**{self.totals[c]}**" for c in COLUMNS) + " |")
         out += ["", *(f"- {cell(n)}" for n in self.notes())]
         missing = self.unreachable()
         if missing:
@@ -177,20 +184,23 @@ def build(result: Result, ledger: Ledger) -> Report:
     """Count every mission's letters by ledger state (or pending / no email)."""
     rows: list[Row] = []
     totals: Counter[str] = Counter()
+    routes: Counter[str] = Counter()
     for mp in result.plan.missions.values():
         row = Row(mp)
         for item in mp.letters:
             row.counts["letters"] += 1
             state = ledger.state(item.key)
-            if state == "sent" or state in ("deferred", "failed", "unknown"):
+            info = ledger.letters.get(item.key)
+            routes[info.route if state in ("sent", "sending", "unknown") and info and info.route else mp.route.kind] += 1
+            if state in ("sent", "deferred", "failed", "unknown", "bounced"):
                 row.counts[state] += 1
             elif state == "sending":
                 row.counts["unknown"] += 1
             elif not mp.reachable:
-                row.counts["no email"] += 1
+                row.counts["not mailed"] += 1
             else:
                 row.counts["pending"] += 1
         totals.update(row.counts)
         rows.append(row)
     run: Counter[str] = Counter(o.state for o in result.outcomes.values())
-    return Report(result, rows, totals, run, list(ledger.damaged), ledger.rel)
+    return Report(result, rows, totals, run, list(ledger.damaged), ledger.rel, routes)

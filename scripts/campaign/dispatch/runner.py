@@ -3,19 +3,26 @@
     result = Dispatcher(ds, backend, ledger, Settings(now=...)).run()
 
 Each letter goes through the ledger: `sending` is fsynced before the message is handed over,
-then `sent`, `deferred`, `failed` or `unknown`. A run:
+then `sent`, `deferred`, `failed` or `unknown` (written without its own fsync: the next
+letter's `sending`, or the end of the run, makes it durable). A run:
 
 1. turns letters a dead run left in `sending` into `unknown` (it cannot know what the server got);
-2. picks the letters it may send: due per the mission's local time (see planning), never
-   `sent` or `failed`, `unknown` only with `resend_unknown`, `deferred` also in the grace days;
+   requeues, with a line saying why, `failed` letters with `retry_failed` and bounced letters
+   (due again on the mission's next route: the bounced address is failing now);
+2. picks the letters it may send on a mailed route (`email`, `fallback`; the others are
+   counted under their route): due per the mission's local time (see planning), never `sent`
+   or `failed`, `unknown` only with `resend_unknown` ("all" or its key), `deferred` and
+   `requeued` also in the grace days;
 3. sends them one at a time, round-robin across recipient domains, within the throttle;
    a `deferred` letter is retried in the same run with exponential backoff (`backoff`,
    doubling, at most `max_backoff`) up to `attempts` tries, then left for a later run;
 4. stops early (cleanly, after the current letter) on request or when its time budget is
    spent; letters it had no time for are recorded `deferred` so later runs retry them.
 
-A mail-server problem never stops the run; a configuration problem (BackendError: login
-refused, bad settings) does, before anything else is recorded.
+A letter problem never stops the run; a problem of the whole session does (BackendError:
+login refused, bad settings, the server refusing our HELO name, client or sender), and so does
+the same refusal for every recipient in a row (`Streak`): those letters are requeued, not
+failed. With `redirect` every letter goes to one test inbox (a rehearsal; see session).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from campaign.dispatch.planning import Letter, MissionPlan, Plan, plan
 from campaign.dispatch.throttle import Throttle
 from campaign.mail import BackendError, BaseBackend, Outcome
 from campaign.mail.base import domain as domain_of
+from campaign.mail.replies import RECIPIENT_TEXT, normalised
 from campaign.records.ledger import Ledger, run_id
 
 STALE_SENDING = ("the run sending this letter stopped before it learnt the outcome (crash or cancel); "
@@ -53,7 +61,9 @@ class Settings:
     missions: tuple[str, ...] = ()
     limit: int | None = None
     dry_run: bool = False
-    resend_unknown: bool = False
+    resend_unknown: tuple[str, ...] = ()  # letter keys, or "all"
+    retry_failed: bool = False
+    redirect: str | None = None
     attempts: int = 5
     backoff: float = 5.0
     max_backoff: float = 300.0
@@ -65,6 +75,7 @@ class Settings:
 class Pending:
     letter: Letter
     mission: MissionPlan
+    address: str
     domain: str
     message: EmailMessage | None = None
     tries: int = 0  # in this run
@@ -80,6 +91,7 @@ class Result:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # last outcome per letter this run
     attempts: int = 0
     recovered: list[str] = field(default_factory=list)  # stale `sending` turned `unknown`
+    requeued: list[str] = field(default_factory=list)  # failed (--retry-failed) or bounced, due again
     left_over: list[str] = field(default_factory=list)  # selected but not tried (stop / budget)
     problems: list[str] = field(default_factory=list)  # letters that could not be composed
     fatal: str | None = None
@@ -109,34 +121,44 @@ class Dispatcher:
         self.checkpoint, self.progress = checkpoint, progress or (lambda _: None)
         self.run_id = run_id()
         self.stop_requested: str | None = None
+        self.requeue_keys: set[str] = set()
         self.lang, self.template = letters.template_for(ds.letters, self.campaign)
         self.version = letters.version(self.template, self.campaign.dispatch.subject)
 
     # --- selection ----------------------------------------------------------------------
 
+    def _resend(self, key: str) -> bool:
+        wanted = self.settings.resend_unknown
+        return "all" in wanted or key in wanted
+
     def select(self, the_plan: Plan) -> list[Pending]:
         """The letters this run may send, in plan order, at most `limit`."""
         chosen: list[Pending] = []
+        retry_states = ("deferred", "unknown", "requeued", "failed", "bounced")
         for mp, item in the_plan.letters():
             if not mp.reachable:
                 continue
             state = self.ledger.state(item.key)
-            if state in ("sent", "failed", "sending") or (state == "unknown" and not self.settings.resend_unknown):
+            if state in ("sent", "sending") or (state == "unknown" and not self._resend(item.key)):
                 continue
-            retry = state in ("deferred", "unknown")
-            if not the_plan.sendable(mp, deferred=retry):
+            if state in ("failed", "bounced") and not (state == "failed" and self.settings.retry_failed
+                                                       or item.key in self.requeue_keys):
                 continue
-            chosen.append(Pending(item, mp, domain_of(mp.mission.email or "")))
+            if not the_plan.sendable(mp, deferred=state in retry_states):
+                continue
+            address = self.settings.redirect or mp.route.address or ""
+            chosen.append(Pending(item, mp, address, domain_of(address)))
             if self.settings.limit is not None and len(chosen) >= self.settings.limit:
                 break
         return chosen
 
     def compose(self, pending: Pending) -> EmailMessage:
-        item = pending.letter
+        item, way = pending.letter, pending.mission.route
         known = self.ledger.letters.get(item.key)
         return compose.compose(
             self.campaign, self.template, pending.mission.mission, item.signatures, item.key, self.version,
             lang=self.lang, msgid=known.message_id if known and known.message_id else None,
+            to=way.address, fallback=way.kind == "fallback", redirect=self.settings.redirect,
         )
 
     # --- the run ------------------------------------------------------------------------
@@ -147,6 +169,7 @@ class Dispatcher:
         the_plan = plan(self.ds, s.now, s.force, s.missions)
         result = Result(the_plan, s.dry_run)
         self._recover(result)
+        self._requeue(the_plan, result)
         chosen = self.select(the_plan)
         result.selected = [p.letter.key for p in chosen]
         if s.dry_run:
@@ -175,6 +198,21 @@ class Dispatcher:
                     self.ledger.append(key, "unknown", info.mission, info.message_id, detail=STALE_SENDING,
                                        signatures=info.signatures, run=self.run_id)
 
+    def _requeue(self, the_plan: Plan, result: Result) -> None:
+        """Failed letters (with retry_failed) and bounced ones are due again, on the route the
+        mission has now; each gets a `requeued` line saying why (none in a dry run)."""
+        for mp, item in the_plan.letters():
+            info = self.ledger.letters.get(item.key)
+            if info is None or not (info.state == "bounced" or info.state == "failed" and self.settings.retry_failed):
+                continue
+            why = (f"bounced at {info.address} ({info.detail[:200]}); now due by {mp.route.text()}"
+                   if info.state == "bounced" else f"--retry-failed after {info.detail[:200]!r}")
+            self.requeue_keys.add(item.key)
+            result.requeued.append(item.key)
+            if not self.settings.dry_run:
+                self.ledger.append(item.key, "requeued", mp.mission.id, info.message_id, detail=why,
+                                   signatures=info.signatures, run=self.run_id, route=mp.route.kind)
+
     def _send_all(self, chosen: list[Pending], result: Result, started: float) -> None:
         s = self.settings
         queues: dict[str, deque[Pending]] = {}
@@ -184,6 +222,7 @@ class Dispatcher:
         retries: list[tuple[float, int, Pending]] = []
         seq = itertools.count()
         last_checkpoint = self.clock()
+        streak = Streak()
         while True:
             now = self.clock()
             if self.stop_requested:
@@ -218,6 +257,15 @@ class Dispatcher:
             except BackendError as exc:
                 result.fatal = str(exc)
                 queues[pick.domain].appendleft(pick)
+                break
+            if streak.add(pick, outcome):
+                result.fatal = (f"the same refusal for {len(streak.letters)} letters to different recipients in a row "
+                                f"({outcome.detail[:200]}): taken for a refusal of the session; those letters are "
+                                "requeued, not failed: fix the cause and run again")  # type: ignore[union-attr]
+                for failed in streak.letters:
+                    result.outcomes.pop(failed.letter.key, None)
+                    self.ledger.append(failed.letter.key, "requeued", failed.mission.mission.id, self._msgid(failed),
+                                       detail=result.fatal[:300], signatures=len(failed.letter.signatures), run=self.run_id)
                 break
             if outcome is not None and outcome.state == "deferred" and pick.tries < s.attempts:
                 delay = backoff(pick.tries, s.backoff, s.max_backoff)
@@ -255,15 +303,42 @@ class Dispatcher:
         attempt = (known.attempts if known else 0) + 1
         count = len(item.signatures)
 
+        way = pending.mission.route.kind
+
         def before_data() -> None:
-            self.ledger.append(item.key, "sending", mission.id, msgid, attempt=attempt, signatures=count, run=self.run_id)
+            self.ledger.append(item.key, "sending", mission.id, msgid, attempt=attempt, signatures=count, run=self.run_id,
+                               to=pending.address, route=way)
 
         pending.tries += 1
         result.attempts += 1
         outcome = self.backend.send(message, before_data=before_data)  # type: ignore[union-attr]
         self.throttle.record(pending.domain)
-        self.ledger.append(item.key, outcome.state, mission.id, msgid, detail=outcome.detail,
-                           attempt=attempt, signatures=count, run=self.run_id)
+        self.ledger.append(item.key, outcome.state, mission.id, msgid, detail=outcome.detail, attempt=attempt,
+                           signatures=count, run=self.run_id, to=pending.address, route=way, scope=outcome.scope,
+                           durable=False)  # the next `sending` line, or the end of the run, syncs it
         result.outcomes[item.key] = outcome
         self.progress(f"{outcome.state:8} {mission.id} {item.key} {outcome.detail}")
         return outcome
+
+
+class Streak:
+    """The same 5xx for every recipient in a row: `add` says True once `SIZE` letters to at
+    least two addresses in a row were refused alike by a reply that does not name the
+    recipient as the problem (mail.replies, rule 5)."""
+
+    SIZE = 3
+
+    def __init__(self) -> None:
+        self.letters: list[Pending] = []
+        self.reply = ""
+
+    def add(self, pending: Pending, outcome: Outcome | None) -> bool:
+        if outcome is None or outcome.state != "failed" or outcome.scope != "recipient" or \
+                RECIPIENT_TEXT.search(outcome.detail):
+            self.letters, self.reply = [], ""
+            return False
+        reply = normalised(outcome.detail, pending.address)
+        if reply != self.reply:
+            self.letters, self.reply = [], reply
+        self.letters.append(pending)
+        return len(self.letters) >= self.SIZE and len({p.address.casefold() for p in self.letters}) > 1

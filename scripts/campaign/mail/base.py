@@ -36,6 +36,7 @@ class Outcome:
 
     state: State
     detail: str
+    scope: str = ""  # for `failed`: what the refusal was about (recipient, message)
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
@@ -100,8 +101,9 @@ def recipients(message: EmailMessage) -> list[str]:
 
 
 def envelope_sender(message: EmailMessage) -> str:
-    """The envelope sender: the Sender header's address, else the first From address."""
-    for field in ("Sender", "From"):
+    """The envelope sender: the Return-Path (a letter's VERP address), else the Sender header's
+    address, else the first From address."""
+    for field in ("Return-Path", "Sender", "From"):
         found = _addresses(message, field)
         if found:
             return found[0]

@@ -2,22 +2,30 @@
 
 Settings come from the options, else from the environment (the workflow passes secrets there):
 `SMTP_HOST`, `SMTP_PORT`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_SECURITY` (`starttls`, the
-default, `ssl` or `none`) and `SMTP_TIMEOUT` (seconds, default 30).
+default, `ssl` or `none`), `SMTP_TIMEOUT` (seconds, default 30) and `SMTP_HELO` (the name said
+in EHLO; default the host name, which a server may refuse when it is not fully qualified).
+The TLS context is built once per backend, not at every reconnect.
 
 How a reply becomes an Outcome (ARCHITECTURE.md, "Dispatch"):
+
+- a refusal of the session (`mail.replies`: a 5xx to the greeting, EHLO, STARTTLS, AUTH or
+  MAIL FROM, or a RCPT refusal of our HELO name, client or sender) raises BackendError: it
+  would hit every letter alike, so the run stops and the letter stays retryable;
 
 - 250 after the message: `sent`, with the server's reply as detail;
 - 4xx anywhere, a refused or dropped connection before the message was handed over, a
   timeout before DATA: `deferred` (the caller retries with backoff). A 421 or a dropped link
   closes the connection; the next `send` reconnects. A reused connection found dead at
   MAIL FROM (the server timed it out while idle) is reopened once, transparently;
-- 5xx: `failed`;
+- any other 5xx: `failed`, with its scope (`recipient` at RCPT, `message` after DATA);
 - the link dropped or timed out after the message was handed over (DATA accepted with 354):
   `unknown`, since the server may or may not have accepted it.
 
 A message goes to all its recipients or none: if one RCPT is refused the transaction is reset.
-Problems that would hit every message alike (authentication refused, STARTTLS unsupported)
-raise BackendError instead, so a misconfigured run stops before recording anything.
+Problems that would hit every message alike (authentication refused, STARTTLS unsupported, a
+session refused) raise BackendError instead, so the run stops without failing a letter. The
+envelope sender is the message's Return-Path (the letter's VERP address), else its sender;
+the Return-Path header itself is not sent.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from email.message import EmailMessage
 
 from campaign.core.errors import BackendError
 from campaign.mail.base import BaseBackend, BeforeData, Outcome, envelope_sender, recipients
+from campaign.mail.replies import scope
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -87,8 +96,8 @@ class SmtpBackend(BaseBackend):
             raise BackendError("SMTP_PORT must be 1-65535 and the timeout 0-3600 seconds")
         self.username = username if username is not None else env.get("SMTP_USERNAME") or None
         self.password = password if password is not None else env.get("SMTP_PASSWORD") or ""
-        self.local_hostname = local_hostname or socket.gethostname() or "localhost"  # no DNS lookup
-        self.ssl_context = ssl_context
+        self.local_hostname = local_hostname or env.get("SMTP_HELO") or socket.gethostname() or "localhost"  # no DNS
+        self.ssl_context = ssl_context or (ssl.create_default_context() if self.security != "none" else None)
         self.connection: smtplib.SMTP | None = None
 
     @property
@@ -101,19 +110,27 @@ class SmtpBackend(BaseBackend):
         """Connect, say EHLO, upgrade to TLS and log in; raise on failure."""
         if self.connection is not None:
             return False
-        context = self.ssl_context or ssl.create_default_context()
+        context = self.ssl_context
         conn: smtplib.SMTP
-        if self.security == "ssl":
-            conn = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
-                                    timeout=self.timeout, context=context)
-        else:
-            conn = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout)
+        try:
+            if self.security == "ssl":
+                conn = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
+                                        timeout=self.timeout, context=context)
+            else:
+                conn = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout)
+        except smtplib.SMTPConnectError as exc:
+            self._session("greeting", exc.smtp_code, exc.smtp_error)
+            raise
+        stage = "EHLO"
         try:
             conn.ehlo_or_helo_if_needed()
             if self.security == "starttls":
+                stage = "STARTTLS"
                 conn.starttls(context=context)
+                stage = "EHLO"
                 conn.ehlo()
             if self.username:
+                stage = "AUTH"
                 conn.login(self.username, self.password)
         except smtplib.SMTPAuthenticationError as exc:
             conn.close()
@@ -122,12 +139,28 @@ class SmtpBackend(BaseBackend):
         except smtplib.SMTPNotSupportedError as exc:
             conn.close()
             raise BackendError(f"{self.address}: {exc}; check SMTP_SECURITY") from None
+        except smtplib.SMTPResponseException as exc:
+            conn.close()
+            self._session(stage, exc.smtp_code, exc.smtp_error)
+            raise
         except BaseException:
             conn.close()
             raise
         self.connection = conn
         self.opened = True
         return True
+
+    def _session(self, stage: str, code: int, reply: bytes | str) -> None:
+        """Raise BackendError for a permanent refusal of the session (a 4xx is left to retry)."""
+        if 500 <= code < 600:
+            said = f"{code} {_text(reply)}"
+            hint = {"EHLO": f"; the name said was {self.local_hostname!r}: set SMTP_HELO to this host's fully "
+                            "qualified name", "AUTH": "; check SMTP_USERNAME and SMTP_PASSWORD",
+                    "STARTTLS": "; check SMTP_SECURITY"}.get(stage, "")
+            if "helo" in said.casefold() and not hint:
+                hint = f"; the name said in EHLO was {self.local_hostname!r}: set SMTP_HELO to a fully qualified name"
+            raise BackendError(f"{self.address} refused the session at {stage} ({said}){hint}; no letter was "
+                               "marked failed: fix the cause and run again")
 
     def close(self) -> None:
         """Say QUIT and close; closing a dead or closed connection is harmless."""
@@ -189,7 +222,7 @@ class SmtpBackend(BaseBackend):
                 self._drop()
                 raise BackendError(f"{self.address} requires authentication ({code} {_text(reply)}); "
                                    "set SMTP_USERNAME and SMTP_PASSWORD")
-            return self._refused("MAIL FROM", code, reply)
+            return self._refused("MAIL FROM", code, reply, "MAIL FROM")
         for rcpt in rcpts:
             try:
                 code, reply = conn.rcpt(rcpt)
@@ -197,7 +230,7 @@ class SmtpBackend(BaseBackend):
                 self._drop()
                 return Outcome("deferred", f"connection to {self.address} lost at RCPT TO: {_describe(exc)}")
             if code not in (250, 251):
-                return self._refused(f"RCPT TO <{rcpt}>", code, reply)
+                return self._refused(f"RCPT TO <{rcpt}>", code, reply, "RCPT", rcpt)
         before_data()
         try:
             conn.putcmd("data")
@@ -206,7 +239,7 @@ class SmtpBackend(BaseBackend):
             self._drop()
             return Outcome("deferred", f"connection to {self.address} lost at DATA: {_describe(exc)}")
         if code != 354:
-            return self._refused("DATA", code, reply)
+            return self._refused("DATA", code, reply, "DATA")
         try:
             conn.send(data)
             code, reply = conn.getreply()
@@ -216,10 +249,10 @@ class SmtpBackend(BaseBackend):
                                       f"({_describe(exc)}); the server may or may not have accepted it")
         if code == 250:
             return Outcome("sent", f"{code} {_text(reply)}")
-        return self._refused("end of DATA", code, reply)
+        return self._refused("end of DATA", code, reply, "end of DATA")
 
-    def _refused(self, stage: str, code: int, reply: bytes) -> Outcome:
-        detail = f"{code} {_text(reply)} (at {stage})"
+    def _refused(self, where: str, code: int, reply: bytes, stage: str, rcpt: str | None = None) -> Outcome:
+        detail = f"{code} {_text(reply)} (at {where})"
         if code == 421 or code < 0:  # the server is closing the connection
             self._drop()
             return Outcome("deferred", detail)
@@ -229,15 +262,19 @@ class SmtpBackend(BaseBackend):
         except (smtplib.SMTPException, OSError, AssertionError):
             self._drop()
         if 500 <= code < 600:
-            return Outcome("failed", detail)
+            about = scope(stage, _text(reply), rcpt)
+            if about == "session":
+                self._session(stage, code, reply)
+            return Outcome("failed", detail, about)
         return Outcome("deferred", detail)
 
     @staticmethod
     def _data(message: EmailMessage, utf8: bool) -> bytes:
         """The message as DATA: CRLF line ends, Bcc removed, leading dots doubled, final dot."""
-        if "Bcc" in message:
+        if "Bcc" in message or "Return-Path" in message:
             message = copy.copy(message)
             del message["Bcc"]
+            del message["Return-Path"]
         policy = message.policy.clone(linesep="\r\n", utf8=utf8) if utf8 else message.policy.clone(linesep="\r\n")
         buffer = io.BytesIO()
         BytesGenerator(buffer, policy=policy).flatten(message, linesep="\r\n")

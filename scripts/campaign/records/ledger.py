@@ -171,7 +171,7 @@ class Ledger:
         if state == "bounced":
             current.bounces.append(str(entry.get("status", "")))
             to = entry.get("to")
-            if not entry.get("permanent") or (to and current.address and to != current.address):
+            if not entry.get("permanent") or (to and current.address and str(to).casefold() != current.address.casefold()):
                 return  # a delay warning, or about an earlier try that went elsewhere
         elif state == "resolved":
             state = "sent" if entry.get("outcome") == "sent" else "requeued"

@@ -1,0 +1,60 @@
+"""What an SMTP refusal is about: the whole session, one recipient, or one message.
+
+A refusal of the session (our HELO name, our client address, our sender) would hit every
+letter alike, so it must stop the run and leave the letters retryable, never fail them. Postfix
+delays its HELO, client and sender refusals to RCPT (`smtpd_delay_reject`), so the stage alone
+does not tell; nor does the enhanced status code (5.7.1 is a client refusal, a sender refusal,
+relay denied or a content refusal). What tells is, in this order:
+
+1. the stage: any refusal of the greeting, EHLO/HELO, STARTTLS, AUTH or MAIL FROM is about the
+   session, except `552 5.3.4` (this message is too big);
+2. the reply text: Postfix's `Helo command rejected`, `Client host rejected`, `Sender address
+   rejected`, `access denied for`, `send HELO/EHLO first`;
+3. the thing refused, which Postfix names first in angle brackets (`<localhost>: ...`): at RCPT,
+   anything but the recipient just given is not about that recipient;
+4. otherwise a RCPT refusal is about the recipient, and one after DATA about the message.
+
+Dispatch adds a fifth rule over a run: the same 5xx for every recipient in a row is the
+session too (`Streak` in dispatch). The same text classifies a DSN's Diagnostic-Code: a relay
+refused by the next hop (`Client host rejected` naming our relay) is not the address's fault.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Scope = Literal["session", "recipient", "message"]
+SESSION_STAGES = ("greeting", "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL FROM")
+SESSION_TEXT = re.compile(r"helo command rejected|client host rejected|sender address rejected|access denied for|"
+                          r"send helo/ehlo first|need fully-qualified hostname|invalid (?:helo|ehlo)", re.IGNORECASE)
+RECIPIENT_TEXT = re.compile(r"recipient address rejected|user unknown|no such user|mailbox unavailable|"
+                            r"relay access denied", re.IGNORECASE)
+_NAMED = re.compile(r"^\s*(?:\d{3}[ -])?(?:\d\.\d{1,3}\.\d{1,3}\s+)?<([^<>]*)>:")
+_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def enhanced(text: str) -> str | None:
+    """The enhanced status code in a reply ('5.1.1'), or None."""
+    found = _STATUS.search(text)
+    return ".".join(found.groups()) if found else None
+
+
+def scope(stage: str, text: str, recipient: str | None = None) -> Scope:
+    """What a refusal at `stage` ('MAIL FROM', 'RCPT', 'DATA', 'end of DATA', ...) is about."""
+    if stage in SESSION_STAGES:
+        return "message" if (enhanced(text) or "").startswith("5.3.4") else "session"
+    if SESSION_TEXT.search(text):
+        return "session"
+    named = _NAMED.match(text)
+    if stage == "RCPT" and named and recipient and named.group(1).strip().casefold() != recipient.casefold():
+        return "session"
+    if stage == "RCPT":
+        return "recipient"
+    return "message"
+
+
+def normalised(text: str, recipient: str | None = None) -> str:
+    """The reply without what names the recipient, to compare refusals of different letters."""
+    out = text.replace(f"<{recipient}>", "<>").replace(recipient, "") if recipient else text
+    return " ".join(out.casefold().split())
