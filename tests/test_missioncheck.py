@@ -44,7 +44,9 @@ missions:
   phones:
   - label: 'Switchboard'
     number: '+33144513100'
-  email: 'paris.test@fconet.fco.gov.uk'
+  emails:
+  - address: 'paris.test@fconet.fco.gov.uk'
+    kind: 'general'
   url: 'https://www.gov.uk/world/organisations/british-embassy-paris'
   timezone: 'Europe/Paris'
   primary: true
@@ -57,7 +59,9 @@ missions:
   type: 'consulate-general'
   name: 'British Consulate General Marseille'
   city: 'Marseille'
-  email: 'marseille.test@fcdo.gov.uk'
+  emails:
+  - address: 'marseille.test@fcdo.gov.uk'
+    kind: 'general'
   timezone: 'Europe/Paris'
   primary: false
   status: 'open'
@@ -94,7 +98,9 @@ missions:
   phones:
   - label: 'Telephone'
     number: '+351213924000'
-  email: 'lisbon.test@fcdo.gov.uk'
+  emails:
+  - address: 'lisbon.test@fcdo.gov.uk'
+    kind: 'general'
   contact_form: 'https://www.contact-embassy.service.gov.uk/?country=Portugal'
   timezone: 'Europe/Lisbon'
   primary: true
@@ -107,7 +113,9 @@ missions:
   type: 'embassy'
   name: 'British Embassy Sanaa'
   city: 'Sanaa'
-  email: 'sanaa.test@fco.gov.uk'
+  emails:
+  - address: 'sanaa.test@fco.gov.uk'
+    kind: 'general'
   timezone: 'Asia/Aden'
   primary: true
   status: 'closed'
@@ -182,26 +190,34 @@ def ledger(root: Path) -> Ledger:
     return Ledger(root / "data/dispatch/free-assange-2026-12-10.jsonl", "data/dispatch/free-assange-2026-12-10.jsonl")
 
 
-def test_failing_contacts_from_the_ledger(root: Path) -> None:
+def test_failing_addresses_from_the_ledger(root: Path) -> None:
+    lisbon, marseille = "lisbon.test@fcdo.gov.uk", "marseille.test@fcdo.gov.uk"
     with ledger(root) as book:
-        book.append("s-1", "sending", "pt-lisbon", "<1@x>")
-        book.append("s-1", "failed", "pt-lisbon", "<1@x>", detail="550 5.1.1 <lisbon.test@fcdo.gov.uk>: mailbox unavailable")
-        book.append("s-2", "sending", "pt-lisbon", "<2@x>")
-        book.append("s-2", "failed", "pt-lisbon", "<2@x>", detail="550 5.1.1 mailbox unavailable")
-        book.append("s-3", "sent", "fr-paris", "<3@x>")
-        book.append("s-4", "failed", "fr-marseille", "<4@x>", detail="554 rejected")  # then a letter got through
-        book.append("s-5", "sent", "fr-marseille", "<5@x>")
-        book.append("s-6", "deferred", "in-hyderabad", "<6@x>", detail="451 try later")  # not permanent
-    assert set(routes.failures(root)) == {"pt-lisbon"}
-    failure = routes.failures(root)["pt-lisbon"]
-    assert failure.letters == 2 and failure.detail == "550 5.1.1 mailbox unavailable"
+        book.append("s-1", "sending", "pt-lisbon", "<1@x>", to=lisbon)
+        book.append("s-1", "failed", "pt-lisbon", "<1@x>", detail="550 5.1.1 <lisbon.test@fcdo.gov.uk>: mailbox unavailable",
+                    to=lisbon, scope="recipient")
+        book.append("s-2", "failed", "pt-lisbon", "<2@x>", detail="550 5.1.1 mailbox unavailable", to=lisbon, scope="recipient")
+        book.append("s-3", "sent", "fr-paris", "<3@x>", to="paris.test@fconet.fco.gov.uk")
+        book.append("s-4", "failed", "fr-marseille", "<4@x>", detail="554 5.7.1 content refused", to=marseille,
+                    scope="message")  # about that message, not the address
+        book.append("s-6", "deferred", "in-hyderabad", "<6@x>", detail="451 try later", to="x@y.org")  # not permanent
+        book.append("s-7", "bounced", "fr-marseille", "<7@x>", to=marseille, permanent=True, scope="relay",
+                    detail="smtp; 550 5.7.1 <mx[127.0.0.1]>: Client host rejected")  # the far end refused our relay
+    assert set(routes.failures(root)) == {lisbon}
+    failure = routes.failures(root)[lisbon]
+    assert failure.letters == 2 and failure.detail == "550 5.1.1 mailbox unavailable" and failure.mission == "pt-lisbon"
     result = run(root, "missions", "check", "--today", TODAY)
     line = next(line for line in result.output.splitlines() if "pt-lisbon" in line)
-    assert line.startswith(f"data/missions.yaml:{line_of('pt-lisbon')}: pt-lisbon: letters failed permanently (2 letters; "
-                           "last reply '550 5.1.1 mailbox unavailable'")
+    assert line.startswith(f"data/missions.yaml:{line_of('pt-lisbon')}: pt-lisbon: {lisbon}: letters refused or bounced "
+                           "(2 letters; last '550 5.1.1 mailbox unavailable'")
+    assert "they now go by form https://www.contact-embassy.service.gov.uk/?country=Portugal" in line
     assert ("reach it by phone Telephone: +351 21 392 4000; contact form https://www.contact-embassy.service.gov.uk/?country=Portugal; "
-            "in person at Rua de São Bernardo 33, Lisboa, and correct `email`") in line
-    assert re.search(r"failing contacts \(letters bounced with 5xx\)\s+1$", result.output, re.M)
+            "in person at Rua de São Bernardo 33, Lisboa, and correct `emails`") in line
+    assert re.search(r"failing addresses \(letters refused or bounced\)\s+1$", result.output, re.M)
+    assert "delivery routes: email 1, fallback 0, form 2, paper 3, consular 0" in result.output
+    with ledger(root) as book:  # --retry-failed: the cause was fixed
+        book.append("s-2", "requeued", "pt-lisbon", "<2@x>", detail="--retry-failed")
+    assert routes.failures(root) == {}
 
 
 def test_library_functions_for_the_site(root: Path) -> None:
@@ -216,7 +232,7 @@ def test_library_functions_for_the_site(root: Path) -> None:
     assert parts.netloc == "github.com" and parts.path == "/free-assange/campaign/issues/new"
     query = parse_qs(parts.query)
     assert query["title"] == ["Mission details: British Embassy Paris (fr-paris)"]
-    assert "- email: paris.test@fconet.fco.gov.uk" in query["body"][0] and "retired fco.gov.uk domain" in query["body"][0]
+    assert "- email: paris.test@fconet.fco.gov.uk (general)" in query["body"][0] and "retired fco.gov.uk domain" in query["body"][0]
     assert "- phones: Switchboard +33 1 44 51 31 00" in query["body"][0]
 
 
@@ -230,10 +246,16 @@ def test_the_repository_directory() -> None:
         by_kind.setdefault(f.kind, set()).add(f.mission)
     raw = yaml.safe_load((ROOT / "data/missions.yaml").read_text(encoding="utf-8"))["missions"]
     open_ = [m for m in raw if m["status"] != "closed"]
-    retired = {m["id"] for m in open_ if re.search(r"[@.]fco\.gov\.uk$", m.get("email", ""), re.I)}
+    retired = {m["id"] for m in open_ for e in m.get("emails", []) if re.search(r"[@.]fco\.gov\.uk$", e["address"], re.I)}
     assert retired and by_kind["retired-email"] == retired
-    no_channel = {m["id"] for m in open_ if not m.get("contact_form") and (not m.get("email") or m["id"] in retired)}
+    usable = {m["id"] for m in open_ for e in m.get("emails", []) if e["kind"] in ("general", "consular")
+              and not re.search(r"[@.](fco|dfid|gsi|gcsx|gsx|ukti)\.gov\.uk$", e["address"], re.I)}
+    no_channel = {m["id"] for m in open_ if not m.get("contact_form") and m["id"] not in usable}
     assert by_kind["no-channel"] == no_channel
+    counts = report.route_counts()
+    assert sum(counts[k] for k in ("email", "fallback", "form", "paper")) == len(raw)
+    assert counts["email"] == sum(r.kind == "email" for r in report.routes.values()) and counts["fallback"] == 0
+    assert not any(routes.retired_domain(r.address) for r in report.routes.values() if r.address)
     invalid = {m["id"] for m in open_ for p in m.get("phones", []) if phones.problem(p["number"], m["country"])}
     assert by_kind["phone-invalid"] == invalid
     for m in raw:

