@@ -60,13 +60,10 @@ def ledger_lines(root: Path, rel: str = LEDGER) -> list[dict[str, object]]:
 
 
 def states(root: Path, rel: str = LEDGER) -> dict[str, str]:
-    """Each letter's final state (sent is final) from the ledger file."""
-    final: dict[str, str] = {}
-    for entry in ledger_lines(root, rel):
-        key = str(entry["letter"])
-        if final.get(key) != "sent":
-            final[key] = str(entry["state"])
-    return final
+    """Each letter's state as the ledger tells it (sent is final but for a permanent bounce)."""
+    from campaign.records.ledger import Ledger
+
+    return {key: info.state for key, info in Ledger(root / rel).letters.items()}
 
 
 def dispatch(root: Path, *args: str, env: dict[str, str] | None = None) -> Result:

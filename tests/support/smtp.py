@@ -6,11 +6,17 @@
         ...
         server.messages                              # what the server accepted
 
-Stages are MAIL, RCPT, DATA-COMMAND (the reply to DATA, normally 354) and DATA (the reply
-after the message). A rule answers instead of the
-normal 250 while it has uses left; "421 ..." replies then closes the connection; "drop" closes
-it without replying (at DATA the message counts as received: the server got it but the
-client cannot know). aiosmtpd is a development dependency: this module is for tests only.
+Stages are GREETING (the 220 banner), EHLO (and HELO), STARTTLS, AUTH, MAIL, RCPT,
+DATA-COMMAND (the reply to DATA, normally 354) and DATA (the reply after the message). A rule
+answers instead of the normal reply while it has uses left; "421 ..." replies then closes the
+connection; "drop" closes it without replying (at DATA the message counts as received: the
+server got it but the client cannot know). A STARTTLS or AUTH rule makes the server advertise
+STARTTLS.
+
+`Handler(helo_policy="delay")` answers like Postfix with `reject_non_fqdn_helo_hostname`
+behind its default `smtpd_delay_reject = yes`: a HELO name without a dot is refused at every
+RCPT with Postfix's own text; `"immediate"` (delay_reject = no) refuses it at EHLO and HELO.
+aiosmtpd is a development dependency: this module is for tests only.
 """
 
 from __future__ import annotations
@@ -64,9 +70,19 @@ class Received:
         return str(self.message.get("Message-ID", ""))
 
 
+STAGES = ("GREETING", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA-COMMAND", "DATA")
+
+
+def helo_refusal(name: str) -> str:
+    """Postfix's reply to a HELO name refused by reject_non_fqdn_helo_hostname."""
+    return f"504 5.5.2 <{name}>: Helo command rejected: need fully-qualified hostname"
+
+
 @dataclass
 class Handler:
     rules: list[Rule] = field(default_factory=list)
+    helo_policy: str | None = None  # None, "delay" (refused at RCPT) or "immediate" (at EHLO/HELO)
+    helo_names: list[str] = field(default_factory=list)
     messages: list[Received] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)  # stage -> commands seen
     on_message: Callable[[Received, int], None] | None = None
@@ -94,6 +110,30 @@ class Handler:
             asyncio.get_running_loop().call_soon(transport.close)  # after the reply is written
         return reply
 
+    def _advertised(self, stage: str) -> bool:
+        return any(rule.stage == stage for rule in self.rules)
+
+    def _helo(self, server: SMTP, session: Session, hostname: str) -> str | None:
+        session.host_name = hostname
+        self.helo_names.append(hostname)
+        reply = self._rule("EHLO", [])
+        if reply:
+            return self._answer(server, reply)
+        if self.helo_policy == "immediate" and "." not in hostname:
+            return helo_refusal(hostname)
+        return None
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        refused = self._helo(server, session, hostname)
+        if refused:
+            return [refused]
+        extra = ["250-STARTTLS"] * self._advertised("STARTTLS")  # AUTH: aiosmtpd advertises it (auth_require_tls off)
+        return responses[:-1] + extra + responses[-1:]
+
+    async def handle_HELO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str) -> str:
+        return self._helo(server, session, hostname) or f"250 {server.hostname}"
+
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
         reply = self._rule("MAIL", [])
         if reply:
@@ -106,6 +146,8 @@ class Handler:
         reply = self._rule("RCPT", [address])
         if reply:
             return self._answer(server, reply)
+        if self.helo_policy == "delay" and "." not in (session.host_name or ""):
+            return helo_refusal(str(session.host_name))
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -126,7 +168,34 @@ class Handler:
 
 
 class _ScriptedSMTP(SMTP):
-    """aiosmtpd's SMTP session, with scripted replies to the DATA command itself."""
+    """aiosmtpd's SMTP session, with scripted replies to the greeting, STARTTLS, AUTH and the
+    DATA command itself."""
+
+    greeted = False
+
+    async def push(self, status: str) -> None:  # type: ignore[override]
+        if not self.greeted:
+            self.greeted = True
+            reply = self.event_handler._rule("GREETING", [])
+            if reply:
+                status = self.event_handler._answer(self, reply)
+        await super().push(status)
+
+    async def _scripted(self, stage: str) -> bool:
+        reply = self.event_handler._rule(stage, [])
+        if reply:
+            answer = self.event_handler._answer(self, reply)
+            if reply != "drop":
+                await super().push(answer)
+        return bool(reply)
+
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        if not await self._scripted("STARTTLS"):
+            await super().smtp_STARTTLS(arg)
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        if not await self._scripted("AUTH"):
+            await super().smtp_AUTH(arg)
 
     async def smtp_DATA(self, arg: str) -> None:
         handler = self.event_handler
@@ -171,8 +240,8 @@ class SmtpTestServer:
         return [m.message_id for m in self.messages]
 
     def script(self, stage: str, reply: str, times: int | None = 1, rcpt: str | None = None) -> None:
-        if stage not in ("MAIL", "RCPT", "DATA-COMMAND", "DATA"):
-            raise ValueError(f"stage must be MAIL, RCPT, DATA-COMMAND or DATA, not {stage!r}")
+        if stage not in STAGES:
+            raise ValueError(f"stage must be one of {', '.join(STAGES)}, not {stage!r}")
         with self.handler.lock:
             self.handler.rules.append(Rule(stage, reply, times, rcpt))
 
@@ -182,8 +251,8 @@ class SmtpTestServer:
 
     def start(self) -> SmtpTestServer:
         if self.controller is None:
-            self.controller = _Controller(self.handler, hostname=self.host, port=self.port,
-                                          ready_timeout=10, enable_SMTPUTF8=True)
+            self.controller = _Controller(self.handler, hostname=self.host, port=self.port, ready_timeout=10,
+                                          enable_SMTPUTF8=True, auth_require_tls=False)
             self.controller.start()
         return self
 

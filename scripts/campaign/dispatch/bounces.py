@@ -10,18 +10,18 @@ References). What a mail is, in this order:
 - a delivery status notification (RFC 3464, `multipart/report; report-type=delivery-status`):
   flufl.bounce says which recipients failed; each recipient's `Action` decides permanent
   (`failed`, also with a 4.x.x status: the message expired) or not (`delayed`: a warning,
-  recorded but changing nothing); `relayed`/`delivered` reports are not bounces. A
-  Diagnostic-Code that refuses our relay rather than the recipient (`mail.replies`) marks the
-  bounce `relay`, so the address is not taken for failing;
+  recorded but changing nothing); `relayed`/`delivered` reports are not bounces. Each bounce
+  gets a scope (`mail.replies.bounce_scope`): only one about the recipient makes the address
+  failing, not one about the message or our relay (a Diagnostic-Code refusing our relay);
 - an automatic reply: `Auto-Submitted` other than `no`, `X-Autoreply`, `Precedence`
   bulk/junk/auto_reply, or any other mail to a VERP address (people reply to From or
   Reply-To, never to the envelope sender): `auto-replied`;
 - a reply to one of our Message-IDs: `replied`.
 
 Each line carries the mail it came from (`source`: its Message-ID, or a hash of it), so reading
-the same mailbox twice adds nothing. A permanent bounce makes the letter `bounced` and its
-address failing (`records.routes`): the next dispatch requeues the letter on the mission's
-next route. IMAP: the URL (imap:// or imaps://user@host[:port]) and IMAP_PASSWORD come from the
+the same mailbox twice adds nothing. A permanent bounce makes the letter `bounced`, and one
+about the recipient makes its address failing (`records.routes`): the next dispatch requeues
+the letter on the mission's next route. IMAP: the URL (imap:// or imaps://user@host[:port]) and IMAP_PASSWORD come from the
 environment (IMAP_URL); the folder is read, never changed.
 """
 
@@ -47,7 +47,7 @@ from flufl.bounce import all_failures
 from campaign.core.errors import CampaignError, Problem
 from campaign.data.models import Campaign
 from campaign.dispatch import compose, session
-from campaign.mail.replies import scope
+from campaign.mail.replies import bounce_scope
 from campaign.records.ledger import Ledger, LetterState, run_id
 
 AUTOMATIC = re.compile(r"^(?:bulk|junk|auto_reply|auto-reply)$", re.IGNORECASE)
@@ -169,7 +169,7 @@ class Reader:
             action = block.get("action", "").lower()
             hard = action == "failed" and failed[recipient.casefold()]
             diagnostic = block.get("diagnostic-code", "")
-            about = "relay" if scope("RCPT", diagnostic.partition(";")[2].strip(), recipient) == "session" else "recipient"
+            about = bounce_scope(diagnostic, block.get("status", ""), recipient)
             line = f"{source} {recipient}"
             self.found.counts["permanent" if hard else "temporary"] += line not in self.book.sources
             self._append(key, info, "bounced", line, to=recipient, permanent=hard, status=block.get("status", ""),

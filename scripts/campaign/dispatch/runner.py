@@ -170,6 +170,8 @@ class Dispatcher:
         result = Result(the_plan, s.dry_run)
         self._recover(result)
         self._requeue(the_plan, result)
+        if s.retry_failed and result.requeued and not s.dry_run:  # their addresses are no longer failing
+            the_plan = result.plan = plan(self.ds, s.now, s.force, s.missions)
         chosen = self.select(the_plan)
         result.selected = [p.letter.key for p in chosen]
         if s.dry_run:
@@ -205,6 +207,8 @@ class Dispatcher:
             info = self.ledger.letters.get(item.key)
             if info is None or not (info.state == "bounced" or info.state == "failed" and self.settings.retry_failed):
                 continue
+            if info.state == "bounced" and (mp.route.address or "").casefold() == info.address.casefold():
+                continue  # bounced for the message or our relay: the same address again would not help
             why = (f"bounced at {info.address} ({info.detail[:200]}); now due by {mp.route.text()}"
                    if info.state == "bounced" else f"--retry-failed after {info.detail[:200]!r}")
             self.requeue_keys.add(item.key)

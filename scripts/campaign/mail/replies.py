@@ -54,6 +54,18 @@ def scope(stage: str, text: str, recipient: str | None = None) -> Scope:
     return "message"
 
 
+def bounce_scope(diagnostic: str, status: str, recipient: str) -> str:
+    """What a permanent bounce is about, from its DSN fields: `relay` (the next hop refused our
+    relay: not the address's fault), `recipient` (the address: 5.1.x, 5.2.x, 5.4.x, a message
+    that expired undelivered with 4.x.x, or a recipient refusal's text), else `message`."""
+    text = diagnostic.partition(";")[2].strip() or diagnostic
+    if scope("RCPT", text, recipient) == "session":
+        return "relay"
+    if RECIPIENT_TEXT.search(text) or re.match(r"^(?:5\.[124]\.|4\.)", status.strip()):
+        return "recipient"
+    return "message"
+
+
 def normalised(text: str, recipient: str | None = None) -> str:
     """The reply without what names the recipient, to compare refusals of different letters."""
     out = text.replace(f"<{recipient}>", "<>").replace(recipient, "") if recipient else text

@@ -12,8 +12,8 @@ and the site. The routes, in order:
 - `paper`: post or delivery in person.
 
 An address is failing when its latest verdict in the ledgers under data/dispatch/ is a refusal
-of that recipient (5xx at RCPT) or a permanent bounce; a `requeued` letter to it (the cause
-was fixed: `--retry-failed`) clears that.
+of that recipient (5xx at RCPT) or a permanent bounce about it (not about the message or our
+relay); a `requeued` letter to it (the cause was fixed: `--retry-failed`) clears that.
 """
 
 from __future__ import annotations
@@ -138,8 +138,7 @@ def failures(root: Path, ledgers: Mapping[str, Ledger] | None = None) -> dict[st
             address = letter.address.casefold()
             if not address:
                 continue
-            bad = (letter.state == "failed" and letter.scope in ("", "recipient")) or \
-                (letter.state == "bounced" and letter.scope != "relay")
+            bad = letter.state in ("failed", "bounced") and letter.scope in ("", "recipient")
             if not bad and letter.state != "requeued":
                 continue
             refused[address] = refused.get(address, 0) + bad

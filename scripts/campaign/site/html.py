@@ -16,6 +16,7 @@ ACTION_TYPES = {"delivery": "Delivery in person", "call": "Phone call", "other":
 LETTER_PLACEHOLDERS = {
     "mission_name": "[British embassy, high commission or consulate]",
     "mission_city": "[city]",
+    "addressee": "[British embassy, high commission or consulate]",
     "mission_country": "[your country]",
     "signer": "[your name]",
 }
