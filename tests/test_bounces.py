@@ -5,6 +5,7 @@ twice without adding anything; a hard bounce routes the mission's next letter el
 from __future__ import annotations
 
 import mailbox
+import os
 import re
 from pathlib import Path
 
@@ -14,7 +15,11 @@ from campaign.dispatch import bounces
 from campaign.mail.replies import bounce_scope
 from campaign.records import routes
 from campaign.records.ledger import Ledger
+from click.testing import CliRunner
+
+from campaign.cli import main
 from support.builders import FIXTURES, run
+from support.imap import Dovecot
 from support.dispatch import ALL_DUE, LEDGER, add_signatures, dispatch, ledger_lines, smtp_env, states
 from support.smtp import SmtpTestServer
 
@@ -151,3 +156,24 @@ def test_a_hard_bounce_requeues_the_letter_on_the_next_route(repo: Path, tmp_pat
     requeued = [e for e in ledger_lines(repo) if e["state"] == "requeued"]
     assert len(requeued) == 1 and "bounced at lisbon.test@example.org" in str(requeued[0]["detail"])
     assert states(repo)[key] == "sent" and [e["route"] for e in ledger_lines(repo) if e["state"] == "sent"] == ["email", "fallback"]
+
+
+def test_imap_reads_the_same_reports_from_a_real_dovecot(sent: Path, tmp_path: Path) -> None:
+    with Dovecot("bounces", "s3cret") as imap:
+        for path in sorted(DSN.glob("*.eml")):
+            imap.deliver(path.read_bytes())
+        environ = {"IMAP_URL": imap.url, "IMAP_PASSWORD": "s3cret"}
+        found = CliRunner().invoke(main, ["--root", str(sent), "dispatch", "bounces"], env=environ)
+        assert found.exit_code == 0, found.output
+        assert "read 15 mails: 12 bounces (10 permanent, 2 delay warnings), 1 replies" in found.output
+        os.environ["IMAP_PASSWORD"] = "s3cret"
+        try:
+            again = bounces.read(sent, imap=imap.url)  # the library call, password from the environment
+        finally:
+            del os.environ["IMAP_PASSWORD"]
+        assert again.counts["mails"] == 15 and again.counts["known"] == 15  # nothing added twice
+        wrong = CliRunner().invoke(main, ["--root", str(sent), "dispatch", "bounces"], env={**environ, "IMAP_PASSWORD": "no"})
+        assert wrong.exit_code == 1 and "the IMAP server refused" in wrong.output
+        missing = CliRunner().invoke(main, ["--root", str(sent), "dispatch", "bounces", "--folder", "Nope"], env=environ)
+        assert missing.exit_code == 1 and "no folder 'Nope'" in missing.output
+        assert len(list(imap.inbox.glob("new/*")) + list(imap.inbox.glob("cur/*"))) == 15  # read, never changed
