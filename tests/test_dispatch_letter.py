@@ -110,3 +110,75 @@ def test_control_characters_in_headers_are_refused(ctx, field: str, value: str) 
 def test_no_email_no_letter(ctx) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(LetterError, match="no email"):
         compose(ctx, [sig("A")], mission="no-oslo")
+
+
+def test_the_opening_names_the_city_once(ctx) -> None:  # type: ignore[no-untyped-def]
+    campaign, _, missions = ctx
+    text = compose(ctx, [sig("Ana Pereira")], mission="no-oslo", to="oslo@example.org").get_body(("plain",)).get_content()
+    assert text.startswith("To the British Embassy Oslo,\n") and "Oslo, Oslo" not in text
+    washington = missions["us-washington"]
+    assert letter.addressee(washington) == "British Embassy Washington"  # "Washington DC": not twice either
+    office = washington.model_copy(update={"name": "British Embassy Office", "city": "Banja Luka"})
+    assert letter.addressee(office) == "British Embassy Office, Banja Luka"
+    nukualofa = missions["to-nukualofa"]
+    assert letter.addressee(nukualofa) == "British High Commission Nuku'alofa"
+
+
+def test_the_real_directory_opens_no_letter_with_a_doubled_city() -> None:
+    from support.builders import ROOT
+
+    ds = dataset.load(ROOT, use_cache=False)
+    doubled = [m.id for m in (r.model for r in ds.missions) if f"{m.city}, {m.city}" in letter.addressee(m)
+               or letter.addressee(m).count(m.city) > 1]
+    assert not doubled
+
+
+def test_html_paragraphs_join_lines_and_names_are_isolated(ctx) -> None:  # type: ignore[no-untyped-def]
+    html = compose(ctx, [sig("\u05e9\u05e8\u05d4 \u05db\u05d4\u05df")]).get_body(("html",)).get_content()
+    assert "<br>" not in html  # a paragraph, not hard line breaks in mid-sentence
+    assert "<p>On this International Human Rights Day, the anniversary of the Universal Declaration of Human Rights, I ask" in html
+    assert "<bdi>\u05e9\u05e8\u05d4 \u05db\u05d4\u05df</bdi>, Portugal" in html
+    plain = compose(ctx, [sig("\u05e9\u05e8\u05d4 \u05db\u05d4\u05df")]).get_body(("plain",)).get_content()
+    assert "\ue000" not in plain and "\u05e9\u05e8\u05d4 \u05db\u05d4\u05df, Portugal" in plain
+    campaign, template, missions = ctx
+    many = mime.compose(campaign, template, missions["pt-lisbon"], [sig("Ana Pereira"), sig("\u0639\u0644\u064a")], "m-pt-lisbon",
+                        "v1").get_body(("html",)).get_content()
+    assert "<li><bdi>\u0639\u0644\u064a</bdi> (individual), Portugal</li>" in many
+
+
+def test_an_internationalised_domain_is_punycode_in_headers(ctx) -> None:  # type: ignore[no-untyped-def]
+    msg = compose(ctx, [sig("Ana Pereira")], to="info@b\u00fccher.example")
+    raw = msg.as_bytes()
+    assert b"To: British Embassy Lisbon <info@xn--bcher-kva.example>" in raw and b"=?utf-8?" not in raw.split(b"\n\n")[0]
+    back = email.message_from_bytes(raw, policy=email.policy.default)
+    assert back["To"].addresses[0].domain == "xn--bcher-kva.example"
+
+
+def test_the_to_header_folds_without_a_doubled_space(ctx) -> None:  # type: ignore[no-untyped-def]
+    campaign, template, missions = ctx
+    long = missions["pt-lisbon"].model_copy(update={"name": "BritishEmbassyLisbonAndItsConsularSectionWithAVeryLongNameIndeed"})
+    for mission in (long, missions["pt-lisbon"]):
+        raw = mime.compose(campaign, template, mission, [sig("Ana Pereira")], "s-1", "v1").as_bytes()
+        head = raw.split(b"\n\n")[0].decode()
+        to = head[head.index("To:"):].split("\nFrom:")[0].split("\nReply-To:")[0]
+        assert "  " not in to.replace("\n ", "\n") and not to.startswith("To:  ") and not to.startswith("To:\n")
+
+
+def test_a_fallback_letter_names_the_mission_and_a_rehearsal_keeps_the_recipient(ctx) -> None:  # type: ignore[no-untyped-def]
+    campaign, template, missions = ctx
+    data = campaign.model_dump(mode="json")
+    data["dispatch"] |= {"fallback": {"name": "Central Correspondence", "email": "central@example.org",
+                                      "source": {"url": "https://example.org/published-here"}},
+                         "envelope": "bounces+{key}@example.org"}
+    data["dispatch"]["send_time"] = data["dispatch"]["send_time"][:5]
+    with_fallback = Campaign.model_validate(data)
+    msg = mime.compose(with_fallback, template, missions["no-oslo"], [sig("Ana Pereira")], "s-1", "v1",
+                       to="central@example.org", fallback=True)
+    assert str(msg["To"]) == "Central Correspondence <central@example.org>"
+    assert msg.get_body(("plain",)).get_content().startswith("[This letter is for the British Embassy Oslo (Oslo, Norway)")
+    assert str(msg["Return-Path"]) == "<bounces+s-1@example.org>"
+    assert mime.key_from_envelope(with_fallback, "bounces+s-1@example.org") == "s-1"
+    assert mime.key_from_envelope(with_fallback, "someone@example.org") is None
+    rehearsal = compose(ctx, [sig("Ana Pereira")], redirect="test@example.net")
+    assert str(rehearsal["To"]) == "British Embassy Lisbon <test@example.net>"
+    assert str(rehearsal["X-Campaign-Original-To"]) == "British Embassy Lisbon <lisbon.test@example.org>"

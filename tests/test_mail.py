@@ -336,3 +336,54 @@ def test_starttls_unsupported_is_a_configuration_error(server: SmtpTestServer) -
     with pytest.raises(BackendError, match="SMTP_SECURITY"):
         backend.send(letter(1))
     assert server.messages == []
+
+
+def test_the_tls_context_is_built_once_and_smtp_helo_names_the_client(server: SmtpTestServer,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    from campaign.mail import smtp as smtp_module
+
+    made: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+    monkeypatch.setattr(smtp_module.ssl, "create_default_context", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    backend = get_backend("smtp", host=server.host, port=server.port, security="starttls", timeout=5,
+                          env={"SMTP_HELO": "client.campaign.example"})
+    for _ in range(3):  # every reconnect: the server offers no STARTTLS here, so each open stops at once
+        with pytest.raises(BackendError, match="SMTP_SECURITY"):
+            backend.open()
+    assert len(made) == 1 and backend.ssl_context is made[0]  # type: ignore[attr-defined]
+    assert server.handler.helo_names[-1] == "client.campaign.example"
+
+
+def test_a_refused_sender_is_the_session_but_a_too_big_message_is_not(server: SmtpTestServer) -> None:
+    server.script("MAIL", "552 5.3.4 Message size exceeds fixed limit")
+    with smtp(server) as backend:
+        outcome = backend.send(letter(1))
+        assert outcome.state == "failed" and outcome.scope == "message"
+    server.script("MAIL", "553 5.7.1 <letters@campaign.example.org>: Sender address rejected: not owned by user")
+    with smtp(server) as backend, pytest.raises(BackendError, match="refused the session at MAIL FROM"):
+        backend.send(letter(2))
+
+
+@pytest.mark.parametrize(("stage", "reply", "rcpt", "scope"), [  # Postfix's own replies (its transcripts)
+    ("RCPT", "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname", "a@b.org", "session"),
+    ("RCPT", "501 5.5.2 <bad_name!>: Helo command rejected: Invalid name", "a@b.org", "session"),
+    ("RCPT", "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied", "a@b.org", "session"),
+    ("RCPT", "554 5.7.1 <blocked@campaign.test>: Sender address rejected: Access denied", "a@b.org", "session"),
+    ("RCPT", "504 5.5.2 <bounces>: Sender address rejected: need fully-qualified address", "a@b.org", "session"),
+    ("RCPT", "550 5.1.1 <nosuch@campaign.test>: Recipient address rejected: User unknown in virtual mailbox table",
+     "nosuch@campaign.test", "recipient"),
+    ("RCPT", "554 5.7.1 <someone@elsewhere.example>: Relay access denied", "someone@elsewhere.example", "recipient"),
+    ("RCPT", "550 5.7.1 <other@x.org>: refused", "a@b.org", "session"),  # names something other than the recipient
+    ("end of DATA", "550 5.7.1 letters about this are refused", None, "message"),
+    ("end of DATA", "552 5.3.4 Error: message file too big", None, "message"),
+    ("MAIL FROM", "552 5.3.4 Message size exceeds fixed limit", None, "message"),
+    ("MAIL FROM", "554 5.7.1 <blocked@campaign.test>: Sender address rejected: Access denied", None, "session"),
+    ("EHLO", "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname", None, "session"),
+    ("greeting", "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied", None, "session"),
+])
+def test_what_a_refusal_is_about(stage: str, reply: str, rcpt: str | None, scope: str) -> None:
+    from campaign.mail.replies import scope as about
+
+    assert about(stage, reply.partition(" ")[2], rcpt) == scope
