@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from campaign.dispatch.durable import AHEAD
 from support.dispatch import ALL_DUE, add_signatures, dispatch, dispatch_process, ledger_lines, smtp_env, states
 from support.smtp import Received, SmtpTestServer
 
@@ -177,6 +178,8 @@ def test_sigkill_mid_run_then_rerun_sends_each_letter_once(letters: Path, smtp_s
     again = dispatch(letters, *args, env=smtp_env(smtp_server))
     assert again.exit_code == 0, again.output
     assert "1 letters left in `sending`" in again.output and "1 unknown" in again.output
+    # the letters declared `sending` ahead of it (dispatch.durable) were never handed over: same boot, sent now
+    assert f"{AHEAD} letters declared `sending` ahead by an interrupted run on this machine" in again.output
     got = received(smtp_server)
     assert len(got) == 30 and set(got.values()) == {1}  # none lost, none twice
     final = states(letters)
@@ -251,4 +254,4 @@ def test_attempts_are_numbered_across_runs(letters: Path, smtp_server: SmtpTestS
     dispatch(letters, *FAST, "--mission", "us-chicago", "--limit", "1", "--attempts", "1", env=smtp_env(smtp_server))
     dispatch(letters, *FAST, "--mission", "us-chicago", "--limit", "1", env=smtp_env(smtp_server))
     lines = [(e["state"], e.get("attempt")) for e in ledger_lines(letters)]
-    assert lines == [("deferred", 1), ("deferred", 2), ("sending", 3), ("sent", 3)]
+    assert lines == [("sending", 1), ("deferred", 1), ("sending", 2), ("deferred", 2), ("sending", 3), ("sent", 3)]

@@ -72,12 +72,12 @@ def _messages(maildir: Path | None, mbox: Path | None, imap: str | None, folder:
         if not (maildir / "new").is_dir() and not (maildir / "cur").is_dir():
             raise CampaignError([Problem(str(maildir), 1, "not a Maildir (no new/ or cur/ folder)")])
         box = mailbox.Maildir(maildir, factory=None, create=False)
-        yield from (box.get_bytes(key) for key in sorted(box.keys()))
+        yield from (box.get_bytes(key) for key in sorted(box.iterkeys()))
     elif mbox is not None:
         if not mbox.is_file():
             raise CampaignError([Problem(str(mbox), 1, "no such mbox file")])
         box = mailbox.mbox(mbox, factory=None, create=False)
-        yield from (box.get_bytes(key) for key in box.keys())
+        yield from (box.get_bytes(key) for key in box.iterkeys())
     elif imap:
         yield from _imap(imap, folder)
 

@@ -79,6 +79,9 @@ class Report:
         if r.recovered:
             out.append(f"{len(r.recovered)} letters left in `sending` by an interrupted run are now `unknown` "
                        "(resend only with --resend-unknown, after checking)")
+        if r.released:
+            out.append(f"{len(r.released)} letters declared `sending` ahead by an interrupted run on this machine were "
+                       "never handed over: due again")
         if r.left_over:
             out.append(f"{len(r.left_over)} letters not tried ({r.stopped or 'run ended'}); recorded deferred for the next run")
         if r.stopped:

@@ -27,13 +27,12 @@ failed. With `redirect` every letter goes to one test inbox (a rehearsal; see se
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import heapq
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 
 from campaign.core.errors import CampaignError, LetterError, Problem
@@ -41,62 +40,18 @@ from campaign.core.retry import backoff
 from campaign.data import letter as letters
 from campaign.data.dataset import Dataset
 from campaign.dispatch import compose
-from campaign.dispatch.planning import Letter, MissionPlan, Plan, plan
+from campaign.dispatch.durable import AHEAD, Syncer
+from campaign.dispatch.planning import Plan, plan
 from campaign.dispatch.throttle import Throttle
+from campaign.dispatch.work import Pending, Result, Settings, Streak
 from campaign.mail import BackendError, BaseBackend, Outcome
 from campaign.mail.base import domain as domain_of
-from campaign.mail.replies import RECIPIENT_TEXT, normalised
-from campaign.records.ledger import Ledger, run_id
+from campaign.records.ledger import Ledger, boot_id, run_id
 
+NEVER_HANDED = ("declared `sending` ahead by a run that stopped before handing it over (same machine, same boot: "
+                "every line it wrote is here); due again")
 STALE_SENDING = ("the run sending this letter stopped before it learnt the outcome (crash or cancel); "
                  "the mission may or may not have it: check, then resend with --resend-unknown if needed")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What one run does (the `campaign dispatch` options)."""
-
-    now: dt.datetime
-    force: bool = False
-    missions: tuple[str, ...] = ()
-    limit: int | None = None
-    dry_run: bool = False
-    resend_unknown: tuple[str, ...] = ()  # letter keys, or "all"
-    retry_failed: bool = False
-    redirect: str | None = None
-    attempts: int = 5
-    backoff: float = 5.0
-    max_backoff: float = 300.0
-    time_budget: float | None = None
-    checkpoint_every: float | None = None
-
-
-@dataclass
-class Pending:
-    letter: Letter
-    mission: MissionPlan
-    address: str
-    domain: str
-    message: EmailMessage | None = None
-    tries: int = 0  # in this run
-
-
-@dataclass
-class Result:
-    """What a run did; the report is built from it and the ledger."""
-
-    plan: Plan
-    dry_run: bool
-    selected: list[str] = field(default_factory=list)  # letter keys this run meant to send
-    outcomes: dict[str, Outcome] = field(default_factory=dict)  # last outcome per letter this run
-    attempts: int = 0
-    recovered: list[str] = field(default_factory=list)  # stale `sending` turned `unknown`
-    requeued: list[str] = field(default_factory=list)  # failed (--retry-failed) or bounced, due again
-    left_over: list[str] = field(default_factory=list)  # selected but not tried (stop / budget)
-    problems: list[str] = field(default_factory=list)  # letters that could not be composed
-    fatal: str | None = None
-    stopped: str | None = None
-    elapsed: float = 0.0
 
 
 class Dispatcher:
@@ -122,6 +77,7 @@ class Dispatcher:
         self.run_id = run_id()
         self.stop_requested: str | None = None
         self.requeue_keys: set[str] = set()
+        self.boot = boot_id()
         self.lang, self.template = letters.template_for(ds.letters, self.campaign)
         self.version = letters.version(self.template, self.campaign.dispatch.subject)
 
@@ -184,9 +140,12 @@ class Dispatcher:
             return result
         if chosen and self.backend is None:
             raise ValueError("a backend is needed unless dry_run")
+        assert self.backend is not None or not chosen
+        self.syncer = Syncer()
         try:
             self._send_all(chosen, result, started)
         finally:
+            self.syncer.stop()
             if self.backend is not None:
                 self.backend.close()
         result.elapsed = self.clock() - started
@@ -194,11 +153,14 @@ class Dispatcher:
 
     def _recover(self, result: Result) -> None:
         for key, info in list(self.ledger.letters.items()):
-            if info.state == "sending":
-                result.recovered.append(key)
-                if not self.settings.dry_run:
-                    self.ledger.append(key, "unknown", info.mission, info.message_id, detail=STALE_SENDING,
-                                       signatures=info.signatures, run=self.run_id)
+            if info.state != "sending":
+                continue
+            never = bool(info.ahead) and info.ahead == self.boot  # declared ahead, never in hand (dispatch.durable)
+            (result.released if never else result.recovered).append(key)
+            if not self.settings.dry_run:
+                self.ledger.append(key, "deferred" if never else "unknown", info.mission, info.message_id,
+                                   detail=NEVER_HANDED if never else STALE_SENDING, signatures=info.signatures,
+                                   run=self.run_id)
 
     def _requeue(self, the_plan: Plan, result: Result) -> None:
         """Failed letters (with retry_failed) and bounced ones are due again, on the route the
@@ -257,7 +219,7 @@ class Dispatcher:
                 self.sleep(max(pause, 0.001))
                 continue
             try:
-                outcome = self._attempt(pick, result)
+                outcome = self._attempt(pick, result, self._upcoming(queues, order))
             except BackendError as exc:
                 result.fatal = str(exc)
                 queues[pick.domain].appendleft(pick)
@@ -275,10 +237,17 @@ class Dispatcher:
                 delay = backoff(pick.tries, s.backoff, s.max_backoff)
                 heapq.heappush(retries, (self.clock() + delay, next(seq), pick))
             if self.checkpoint and s.checkpoint_every is not None and self.clock() - last_checkpoint >= s.checkpoint_every:
+                self.syncer.wait()
                 self.checkpoint()
                 last_checkpoint = self.clock()
         leftovers = [p for q in queues.values() for p in q] + [p for _, _, p in retries]
+        self.syncer.wait()
         for pending in leftovers:
+            if pending.declared is not None:  # declared `sending` ahead, never handed over
+                self.ledger.append(pending.letter.key, "deferred", pending.mission.mission.id, self._msgid(pending),
+                                   detail=f"declared, not handed over: {result.stopped or result.fatal or 'run ended'}"[:300],
+                                   signatures=len(pending.letter.signatures), run=self.run_id, to=pending.address)
+                pending.declared = None
             if pending.tries:
                 continue  # already recorded deferred by its last try
             result.left_over.append(pending.letter.key)
@@ -293,56 +262,86 @@ class Dispatcher:
             return known.message_id
         return compose.message_id(self.campaign, pending.letter.key, self.version)
 
-    def _attempt(self, pending: Pending, result: Result) -> Outcome | None:
-        item, mission = pending.letter, pending.mission.mission
+    @staticmethod
+    def _upcoming(queues: dict[str, deque[Pending]], order: deque[str]) -> list[Pending]:
+        """The next AHEAD letters the round-robin will pick, if nothing has to wait."""
+        heads = [itertools.islice(queues[d], AHEAD) for d in order if queues[d]]
+        return [p for row in itertools.zip_longest(*heads) for p in row if p is not None][:AHEAD]
+
+    def _declare(self, pending: Pending, ahead: bool) -> None:
+        """Hold the letter's `sending` line (written with the next flush, then fsynced). A line
+        declared ahead carries this boot's id; taking the letter in hand writes it again without,
+        so a crashed run's successor on the same boot knows it was never handed over."""
+        known = self.ledger.letters.get(pending.letter.key)
+        pending.attempt = (known.attempts if known else 0) + 1
+        self.ledger.append(pending.letter.key, "sending", pending.mission.mission.id, self._msgid(pending),
+                           attempt=pending.attempt, signatures=len(pending.letter.signatures), run=self.run_id,
+                           to=pending.address, route=pending.mission.route.kind, held=True,
+                           ahead=self.boot if ahead else "")
+
+    def _prepare(self, upcoming: Sequence[Pending]) -> None:
+        """Compose the next letter and its wire form while the server works (mail.base.Meanwhile)."""
+        for pending in upcoming[:1]:
+            if pending.message is None and self._composed(pending) and self.backend is not None:
+                self.backend.prepare(pending.message)  # type: ignore[arg-type]
+
+    def _composed(self, pending: Pending, result: Result | None = None) -> bool:
+        """Compose the letter once; a problem is reported (with `result`) and it is not sent."""
         if pending.message is None:
             try:
                 pending.message = self.compose(pending)
             except LetterError as exc:
-                result.problems.append(f"{mission.id}: {exc}")
-                return None
+                if result is not None:
+                    result.problems.append(f"{pending.mission.mission.id}: {exc}")
+                return False
+        return True
+
+    def _attempt(self, pending: Pending, result: Result, upcoming: Sequence[Pending] = ()) -> Outcome | None:
+        item, mission = pending.letter, pending.mission.mission
+        if not self._composed(pending, result):
+            return None
         message = pending.message
+        assert message is not None
         msgid = str(message["Message-ID"])
-        known = self.ledger.letters.get(item.key)
-        attempt = (known.attempts if known else 0) + 1
         count = len(item.signatures)
-
         way = pending.mission.route.kind
-
-        def before_data() -> None:
-            self.ledger.append(item.key, "sending", mission.id, msgid, attempt=attempt, signatures=count, run=self.run_id,
-                               to=pending.address, route=way)
-
+        backend = self.backend
+        assert backend is not None
+        if not backend.opened:  # a refused login or greeting stops the run before anything is recorded
+            with contextlib.suppress(OSError):  # a connection problem (SMTPException too): `send` reports it
+                backend.open()
+        # `sending` lines go to disk while MAIL FROM and RCPT TO go out; DATA waits (dispatch.durable)
+        if pending.declared is not None and self.boot:  # declared ahead: now in hand
+            self.ledger.append(item.key, "sending", mission.id, msgid, attempt=pending.attempt, signatures=count,
+                               run=self.run_id, to=pending.address, route=way, held=True)
+        # declare the next letters in a batch when few are left, so one fsync covers several
+        ahead = [u for u in upcoming if self._composed(u)]
+        fresh = [pending] if pending.declared is None else []
+        if fresh or sum(u.declared is not None for u in ahead) <= AHEAD // 2:
+            fresh += [u for u in ahead if u.declared is None]
+        for p in fresh:
+            self._declare(p, p is not pending)
+        self.ledger.flush()  # one write: the last outcome, this letter in hand, the new declarations
+        if fresh:
+            synced = self.syncer.start(self.ledger.sync)
+            for p in fresh:
+                p.declared = synced
+        synced = pending.declared
+        assert synced is not None
+        pending.declared = None  # a retry declares itself again
         pending.tries += 1
         result.attempts += 1
-        outcome = self.backend.send(message, before_data=before_data)  # type: ignore[union-attr]
+        try:
+            outcome = backend.send(message, before_data=synced.result, meanwhile=lambda: self._prepare(upcoming))
+        except BackendError:  # refused before DATA: the letter was not handed over
+            self.syncer.wait()
+            self.ledger.append(item.key, "deferred", mission.id, msgid, detail="not handed over: the session was refused",
+                               signatures=count, run=self.run_id, to=pending.address, route=way)
+            raise
         self.throttle.record(pending.domain)
-        self.ledger.append(item.key, outcome.state, mission.id, msgid, detail=outcome.detail, attempt=attempt,
+        self.ledger.append(item.key, outcome.state, mission.id, msgid, detail=outcome.detail, attempt=pending.attempt,
                            signatures=count, run=self.run_id, to=pending.address, route=way, scope=outcome.scope,
-                           durable=False)  # the next `sending` line, or the end of the run, syncs it
+                           held=True)  # written with the next letter, fsynced with the next batch (dispatch.durable)
         result.outcomes[item.key] = outcome
         self.progress(f"{outcome.state:8} {mission.id} {item.key} {outcome.detail}")
         return outcome
-
-
-class Streak:
-    """The same 5xx for every recipient in a row: `add` says True once `SIZE` letters to at
-    least two addresses in a row were refused alike by a reply that does not name the
-    recipient as the problem (mail.replies, rule 5)."""
-
-    SIZE = 3
-
-    def __init__(self) -> None:
-        self.letters: list[Pending] = []
-        self.reply = ""
-
-    def add(self, pending: Pending, outcome: Outcome | None) -> bool:
-        if outcome is None or outcome.state != "failed" or outcome.scope != "recipient" or \
-                RECIPIENT_TEXT.search(outcome.detail):
-            self.letters, self.reply = [], ""
-            return False
-        reply = normalised(outcome.detail, pending.address)
-        if reply != self.reply:
-            self.letters, self.reply = [], reply
-        self.letters.append(pending)
-        return len(self.letters) >= self.SIZE and len({p.address.casefold() for p in self.letters}) > 1

@@ -27,7 +27,10 @@ STATES: tuple[State, ...] = ("sent", "deferred", "failed", "unknown")
 
 BeforeData = Callable[[], None]
 """Called once the recipient accepted the envelope, just before the message itself is handed
-over (SMTP DATA); the dispatcher records `sending` in its ledger there."""
+over (SMTP DATA); the dispatcher waits there until its `sending` line is durable."""
+Meanwhile = Callable[[], None]
+"""Called while the server works on a message handed over, before its reply is read: the
+dispatcher prepares the next letter there. It must not raise."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Outcome:
 
 
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
 def control_character(value: str) -> str | None:
@@ -68,8 +72,8 @@ def header_problem(message: EmailMessage) -> str | None:
     other control or invisible formatting character, which a mail server or client might
     interpret (ARCHITECTURE.md, "Dispatch": header values are checked for control characters).
     """
-    for name, value in message.items():
-        ch = control_character(str(value))
+    for name, value in message.raw_items():  # raw: no parsing; a fold (newline + space) is allowed
+        ch = control_character(_UNFOLD.sub("", value) if type(value) is str else str(value))
         if ch is not None:
             return f"header {name} contains the control character U+{ord(ch):04X}"
     if not recipients(message):
@@ -79,14 +83,22 @@ def header_problem(message: EmailMessage) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _parsed(value: str) -> tuple[str, ...]:
+    """The addresses in a raw header value (letters repeat a few hundred of them)."""
+    return tuple(addr for _, addr in getaddresses([value]) if addr)
+
+
 def _addresses(message: EmailMessage, field: str) -> list[str]:
     found: list[str] = []
-    for value in message.get_all(field, []):
+    for name, value in message.raw_items():
+        if name.lower() != field.lower():
+            continue
         parsed = getattr(value, "addresses", None)  # a parsed header (policy.default): no reparse
         if parsed is not None:
             found += [a.addr_spec for a in parsed if a.username]
         else:
-            found += [addr for _, addr in getaddresses([str(value)]) if addr]
+            found += _parsed(str(value))
     return found
 
 
@@ -133,6 +145,7 @@ class BaseBackend:
         if options:
             raise TypeError(f"the {self.name} mail backend has no option(s) {', '.join(sorted(options))}")
         self.opened = False
+        self.meanwhile: Meanwhile = _nothing
 
     def open(self) -> bool:
         """Open the connection; return True if a new one was opened (False if already open)."""
@@ -156,7 +169,11 @@ class BaseBackend:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def send(self, message: EmailMessage, before_data: BeforeData | None = None) -> Outcome:
+    def prepare(self, message: EmailMessage) -> None:
+        """Do the CPU work of sending `message` ahead of time (from another thread); optional."""
+
+    def send(self, message: EmailMessage, before_data: BeforeData | None = None,
+             meanwhile: Meanwhile | None = None) -> Outcome:
         """Deliver one message; never raises for a delivery problem (see Outcome).
 
         `before_data` is called once, just before the message itself is handed over; it is not
@@ -166,6 +183,7 @@ class BaseBackend:
         problem = header_problem(message)
         if problem:
             return Outcome("failed", problem)
+        self.meanwhile = meanwhile or _nothing
         return self._deliver(message, before_data or _nothing)
 
     def _deliver(self, message: EmailMessage, before_data: BeforeData) -> Outcome:  # pragma: no cover

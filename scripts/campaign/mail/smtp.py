@@ -99,6 +99,7 @@ class SmtpBackend(BaseBackend):
         self.local_hostname = local_hostname or env.get("SMTP_HELO") or socket.gethostname() or "localhost"  # no DNS
         self.ssl_context = ssl_context or (ssl.create_default_context() if self.security != "none" else None)
         self.connection: smtplib.SMTP | None = None
+        self._wire: dict[int, tuple[EmailMessage, bool, bytes]] = {}  # id -> DATA bytes made by `prepare`
 
     @property
     def address(self) -> str:
@@ -184,6 +185,15 @@ class SmtpBackend(BaseBackend):
 
     # --- one message --------------------------------------------------------------------
 
+    @staticmethod
+    def _international(message: EmailMessage) -> bool:
+        return not all(a.isascii() for a in [envelope_sender(message), *recipients(message)])
+
+    def prepare(self, message: EmailMessage) -> None:
+        """Flatten the message to its DATA bytes now (a dispatch worker thread calls this)."""
+        utf8 = self._international(message)
+        self._wire[id(message)] = (message, utf8, self._data(message, utf8=utf8))
+
     def _deliver(self, message: EmailMessage, before_data: BeforeData) -> Outcome:
         sender, rcpts = envelope_sender(message), recipients(message)
         for _ in range(2):
@@ -209,7 +219,8 @@ class SmtpBackend(BaseBackend):
         international = not all(a.isascii() for a in [sender, *rcpts])
         if international and not conn.has_extn("smtputf8"):
             return Outcome("failed", f"{self.address} does not support SMTPUTF8, needed for a non-ASCII address")
-        data = self._data(message, utf8=international)
+        made = self._wire.pop(id(message), None)
+        data = made[2] if made and made[0] is message and made[1] == international else self._data(message, utf8=international)
         options = ["SMTPUTF8"] if international else []
         if not data.isascii() and conn.has_extn("8bitmime"):
             options.append("BODY=8BITMIME")
@@ -242,6 +253,7 @@ class SmtpBackend(BaseBackend):
             return self._refused("DATA", code, reply, "DATA")
         try:
             conn.send(data)
+            self.meanwhile()  # the server is busy with the message: the caller prepares the next one
             code, reply = conn.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
@@ -271,14 +283,16 @@ class SmtpBackend(BaseBackend):
     @staticmethod
     def _data(message: EmailMessage, utf8: bool) -> bytes:
         """The message as DATA: CRLF line ends, Bcc removed, leading dots doubled, final dot."""
-        if "Bcc" in message or "Return-Path" in message:
-            message = copy.copy(message)
-            del message["Bcc"]
-            del message["Return-Path"]
-        policy = message.policy.clone(linesep="\r\n", utf8=utf8) if utf8 else message.policy.clone(linesep="\r\n")
-        buffer = io.BytesIO()
-        BytesGenerator(buffer, policy=policy).flatten(message, linesep="\r\n")
-        data = buffer.getvalue()
+        data = _raw_wire(message)
+        if data is None:
+            if "Bcc" in message or "Return-Path" in message:
+                message = copy.copy(message)
+                del message["Bcc"]
+                del message["Return-Path"]
+            policy = message.policy.clone(linesep="\r\n", utf8=utf8) if utf8 else message.policy.clone(linesep="\r\n")
+            buffer = io.BytesIO()
+            BytesGenerator(buffer, policy=policy).flatten(message, linesep="\r\n")
+            data = buffer.getvalue()
         crlf = data.count(b"\r\n")
         if data.count(b"\n") != crlf or data.count(b"\r") != crlf:  # a bare CR or LF slipped through
             data = _EOL.sub(b"\r\n", data)
@@ -287,3 +301,40 @@ class SmtpBackend(BaseBackend):
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
         return data + b".\r\n"
+
+
+_LEFT_OUT = frozenset({"bcc", "return-path"})
+
+
+def _raw_wire(message: EmailMessage) -> bytes | None:
+    """The bytes of a message built only from raw ASCII header values (`set_raw`, as composed
+    letters are) and ASCII payloads, joined directly: what BytesGenerator writes for it, without
+    its per-header policy work. None for any other message (the generator handles those)."""
+    out: list[str] = []
+
+    def walk(part: EmailMessage) -> bool:
+        for name, value in part.raw_items():
+            if type(value) is not str or not value.isascii():
+                return False
+            if name.lower() not in _LEFT_OUT:
+                out.append(f"{name}: {value}\n")
+        out.append("\n")
+        payload = part.get_payload()
+        if isinstance(payload, str):
+            if not payload.isascii():
+                return False
+            out.append(payload)
+            return True
+        boundary = part.get_boundary()
+        if not isinstance(payload, list) or not boundary or part.preamble or part.epilogue:
+            return False
+        for sub in payload:
+            out.append(f"\n--{boundary}\n" if out[-1] != "\n" else f"--{boundary}\n")
+            if not walk(sub):
+                return False
+        out.append(f"\n--{boundary}--\n")
+        return True
+
+    if not walk(message):
+        return None
+    return "".join(out).replace("\n", "\r\n").encode("ascii")

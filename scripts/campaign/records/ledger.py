@@ -15,10 +15,9 @@ the next run. Event lines change no state: `replied`, `auto-replied`, and a `bou
 that is not permanent (a delay warning). A line read from a mailbox carries the `source` it
 came from (the mail's Message-ID or hash), so reading the same mailbox twice adds nothing.
 
-Durability: `append(..., durable=False)` writes without fsync; the next durable append (the
-next letter's `sending`) or `close` makes it durable, as fdatasync covers the whole file. So
-a `sending` line is always on disk before DATA, and a crash loses at most the last outcome,
-which the next run then records `unknown`: never a resend without a person.
+Durability: `append` writes and fsyncs; `durable=False` writes without fsync and `held=True`
+keeps the line for the next write (dispatch uses both: see `campaign.dispatch.durable`). An
+fsync covers every line written before it. `close` writes and fsyncs what is left.
 
 Privacy: a line names the letter by its key (a hash of the signature file's path, or the
 mission id in per-mission mode), the mission and the server's reply; never a signer's name.
@@ -55,6 +54,15 @@ def path_for(campaign: Campaign) -> str:
     return f"{FOLDER}/{campaign.id}-{campaign.dispatch.date.isoformat()}.jsonl"
 
 
+def boot_id() -> str:
+    """This machine's boot id (Linux), or '' elsewhere: lines written since the last fsync are
+    still there after a crash of the process, but only while the machine has not rebooted."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+
+
 def run_id() -> str:
     """This run's id: the GitHub Actions run (and attempt) when there is one."""
     gh = os.environ.get("GITHUB_RUN_ID")
@@ -84,6 +92,7 @@ class LetterState:
     replies: int = 0
     auto_replies: int = 0
     bounces: list[str] = field(default_factory=list)  # the status of each bounce (permanent or not)
+    ahead: str = ""  # for `sending`: the boot id of a run that declared it ahead, not yet in hand
 
 
 @dataclass
@@ -113,8 +122,9 @@ class Ledger:
         self.letters: dict[str, LetterState] = {}
         self.damaged: list[int] = []
         self.sources: set[str] = set()  # the mails already read into this ledger
+        self._held: list[bytes] = []  # lines not written yet (`append(held=True)`)
         self._fd: int | None = None
-        self._dirty = False  # written since the last fsync
+        self._written = self._synced = 0  # lines written, and how many of them are known durable
         self._needs_newline = False
         self.read()
 
@@ -187,6 +197,7 @@ class Ledger:
         current.scope = str(entry.get("scope", ""))
         count = entry.get("signatures", 1)
         current.signatures = count if isinstance(count, int) and count > 0 else 1
+        current.ahead = str(entry.get("ahead", "")) if state == "sending" else ""
         if entry.get("to"):
             current.address, current.route = str(entry["to"]), str(entry.get("route", "email"))
         if entry.get("message_id") and not current.message_id:
@@ -210,10 +221,11 @@ class Ledger:
 
     def append(self, key: str, state: str, mission: str, message_id: str, *, detail: str = "",
                attempt: int | None = None, signatures: int = 1, run: str = "", durable: bool = True,
-               **extra: str | int | bool) -> None:
-        """Write one state change; fsync it before returning unless `durable` is False (then the
-        next durable append or `close` does). `extra` fields (to, route, status, source, ...)
-        are written as given."""
+               held: bool = False, **extra: str | int | bool) -> None:
+        """Record one state change: written and fsynced before returning; with `durable=False`
+        written but not fsynced (the next fsync covers it); with `held` kept in memory until the
+        next write (`flush`), so several lines cost one write. `extra` fields (to, route, status,
+        source, ...) are written as given."""
         if state not in STATES:
             raise ValueError(f"unknown ledger state {state!r}")
         entry: dict[str, Any] = {"at": _utcnow(), "letter": key, "state": state, "mission": mission,
@@ -227,7 +239,19 @@ class Ledger:
         entry.update({name: value for name, value in extra.items() if value not in ("", None)})
         if run:
             entry["run"] = run
-        data = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        self._held.append((json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
+        self._apply(0, entry)
+        if not held:
+            self.flush()
+            if durable:
+                self.sync()
+
+    def flush(self) -> None:
+        """Write the held lines, in one write."""
+        if not self._held:
+            return
+        data, count = b"".join(self._held), len(self._held)
+        self._held = []
         fd = self._open()
         if self._needs_newline:  # leave a torn last line on a line of its own
             data = b"\n" + data
@@ -235,16 +259,15 @@ class Ledger:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        self._dirty = True
-        if durable:
-            self.sync()
-        self._apply(0, entry)
+        self._written += count
 
     def sync(self) -> None:
-        """Make every line written so far durable (one fdatasync covers them all)."""
-        if self._fd is not None and self._dirty:
-            _sync(self._fd)
-            self._dirty = False
+        """Make every line written so far durable (one fdatasync covers them all); safe to run
+        in another thread while this one appends (dispatch.durable.Syncer)."""
+        target, fd = self._written, self._fd
+        if fd is not None and target > self._synced:
+            _sync(fd)
+            self._synced = max(self._synced, target)
 
     def _open(self) -> int:
         if self._fd is None:
@@ -256,7 +279,9 @@ class Ledger:
         return self._fd
 
     def close(self) -> None:
-        """Close the file (it is reopened by the next append, e.g. after a git rebase)."""
+        """Write what is held, fsync and close the file (it is reopened by the next append, e.g.
+        after a git rebase)."""
+        self.flush()
         self.sync()
         fd, self._fd = self._fd, None
         if fd is not None:
