@@ -1,20 +1,25 @@
 """When the ledger reaches the disk during a run (ARCHITECTURE.md, "Dispatch": durability).
 
 The rule: a letter's `sending` line is on disk before its DATA. An fdatasync costs about as much
-as sending a letter to a server on loopback, so a run does not wait for one per letter:
+as sending a letter to a server on loopback, so a run neither waits for one per letter nor
+spends one per line:
 
-- the line is written before MAIL FROM, and made durable by a worker thread (`Syncer`) while
-  MAIL FROM, RCPT TO and, for the letters declared ahead, the previous letter's DATA go out;
-  the backend's `before_data` waits for that fsync;
-- the run declares the next `AHEAD` letters it will send (their `sending` lines) together with
-  the one in hand, so one fsync covers several letters and overlaps a whole letter's exchange;
-- an outcome line (`sent`, `deferred`, ...) is written without an fsync of its own: the next
-  fsync covers it, and a crash before that leaves the letter `sending`, which the next run
-  records `unknown`: never a resend without a person.
+- a letter's `sending` line is written before MAIL FROM; when at most half of the next `AHEAD`
+  letters are declared, their `sending` lines go in the same write (declared ahead), and a
+  worker thread (`Syncer`) fsyncs them all while MAIL FROM and RCPT TO go out; the backend's
+  `before_data` waits for that fsync. One fsync covers several letters;
+- taking a letter declared ahead in hand writes its `sending` line again (without the `ahead`
+  mark) together with the previous letter's outcome, in one write that the next fsync covers;
+- while the server works on a message (`mail.base.Meanwhile`), the next letter is composed and
+  flattened, so that work does not wait for the network nor the network for it;
+- lines declared ahead carry the machine's boot id (`ledger.boot_id`). After a crash, the next
+  run on the same boot still sees every line written (the page cache survives a killed
+  process), so a letter whose last line is a declaration was never in hand: `deferred`, not
+  `unknown`. After a reboot, or on another machine, nothing written after the last fsync can be
+  trusted, and every `sending` letter is `unknown`: at most `AHEAD` + 1, instead of one.
 
-So a crash can leave at most `AHEAD` + 1 letters `unknown` (the one in hand and those declared
-ahead) instead of one; a run that ends any other way records the declared letters it did not
-send as `deferred`. fdatasync releases the GIL, so the thread costs the sending thread nothing.
+A run that ends any other way records the declared letters it did not send as `deferred`.
+fdatasync releases the GIL, so the worker thread costs the sending thread almost nothing.
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ STATES: tuple[State, ...] = ("sent", "deferred", "failed", "unknown")
 
 BeforeData = Callable[[], None]
 """Called once the recipient accepted the envelope, just before the message itself is handed
-over (SMTP DATA); the dispatcher waits there until its `sending` line is durable."""
+over (SMTP DATA); the dispatcher waits there until its `sending` line is durable. Not called
+when the message is refused earlier."""
 Meanwhile = Callable[[], None]
 """Called while the server works on a message handed over, before its reply is read: the
 dispatcher prepares the next letter there. It must not raise."""
