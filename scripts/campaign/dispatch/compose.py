@@ -17,6 +17,7 @@ import hashlib
 import html as _html
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -24,7 +25,7 @@ from functools import lru_cache
 
 from campaign.core.errors import LetterError
 from campaign.data import countries
-from campaign.data.letter import NAME_END, NAME_START, blocks, body
+from campaign.data.letter import NAME_END, NAME_START, LetterContext, blocks, body, render, signer_line
 from campaign.data.models import Campaign, Mission, Signature
 from campaign.data.text import bad_character
 
@@ -119,6 +120,28 @@ def _envelope(sender: tuple[str, str], to: tuple[str, str], reply_to: str | None
     return tuple(folded)
 
 
+SIGNER, _PROBE = "\ue002", "\ue003"  # private-use: never in a name, a mission or the letter (data.text)
+_FRAMES: dict[tuple[str, ...], tuple[str, str] | None] = {}
+
+
+def _frame(campaign: Campaign, template: str, mission: Mission, lang: str) -> tuple[str, str] | None:
+    """A mission's letter (text, HTML) with SIGNER where the signer goes, made once per mission;
+    None when the template does more with `{{ signer }}` than print it (then each letter is
+    rendered on its own)."""
+    key = (template, campaign.target, str(campaign.dispatch.date), mission.id, mission.name, mission.city,
+           mission.country, lang)
+    if key not in _FRAMES:
+        if len(_FRAMES) > 4096:
+            _FRAMES.clear()
+        ctx = LetterContext.build(mission, campaign.target, campaign.dispatch.date, SIGNER)
+        text = render(template, ctx).rstrip("\n") + "\n"
+        probe = render(template, replace(ctx, signer=_PROBE)).rstrip("\n") + "\n"
+        html = to_html(text, lang)
+        fits = text.count(SIGNER) == 1 and text.replace(SIGNER, _PROBE) == probe and html.count(SIGNER) == 1
+        _FRAMES[key] = (text, html) if fits else None
+    return _FRAMES[key]
+
+
 def _ascii_domain(address: str) -> str:
     domain = address.rpartition("@")[2]
     try:
@@ -196,12 +219,18 @@ def compose(
     msgid = msgid or message_id(campaign, key, letter_version)
     if not msgid.isascii() or not re.fullmatch(r"<[^<>\s@]+@[^<>\s@]+>", msgid):
         raise LetterError(f"the Message-ID {msgid!r} is not of the form <id@domain>")
-    marked = body(template, campaign, mission, sigs, mark=True)
-    if fallback:
-        marked = (f"[This letter is for the {mission.name} ({mission.city}, {countries.name(mission.country)}), "
-                  f"which has no working email address: please pass it on.]\n\n{marked}")
-    text = marked.replace(NAME_START, "").replace(NAME_END, "")
-    html = to_html(marked, lang)
+    frame = _frame(campaign, template, mission, lang) if len(sigs) == 1 and not fallback else None
+    if frame is not None:  # one signer: the letter rendered once per mission, the signer put in
+        signer = signer_line(sigs[0], mark=True)
+        text = frame[0].replace(SIGNER, signer.replace(NAME_START, "").replace(NAME_END, ""))
+        html = frame[1].replace(SIGNER, _html.escape(signer).replace(NAME_START, "<bdi>").replace(NAME_END, "</bdi>"))
+    else:
+        marked = body(template, campaign, mission, sigs, mark=True)
+        if fallback:
+            marked = (f"[This letter is for the {mission.name} ({mission.city}, {countries.name(mission.country)}), "
+                      f"which has no working email address: please pass it on.]\n\n{marked}")
+        text = marked.replace(NAME_START, "").replace(NAME_END, "")
+        html = to_html(marked, lang)
     # One boundary per mission and letter version (its header is then parsed once, not per
     # letter); a letter whose text contains it, however unlikely, gets its own.
     boundary = "=_" + hashlib.sha256(f"{campaign.id}\0{mission.id}\0{letter_version}".encode()).hexdigest()[:32]
