@@ -336,3 +336,20 @@ def test_a_recorded_govuk_content_item_refreshes_a_mission(repo: Path, server: S
     assert after["address"] == "Torre Emperador Castellana\nPaseo de la Castellana 259D\n28046 Madrid\nSpain"
     assert after["phones"][0] == {"label": "Telephone", "number": "+34917146300"}
     assert "emails" not in after  # the 2023 contact publishes none (a contact form instead)
+
+
+def test_pull_request_proposes_the_changes_on_a_branch(root: Path, server: Server) -> None:
+    from support.builders import git, init_repo
+
+    init_repo(root)
+    before = (root / "data/missions.yaml").read_bytes()
+    result = refresh_cli(root, server, "--pull-request", "local")
+    assert result.exit_code == 0, result.output
+    assert "committed" in result.output and "missions/refresh" in result.output
+    assert (root / "data/missions.yaml").read_bytes() == before  # the working tree is left alone
+    proposed = git(root, "show", "missions/refresh:data/missions.yaml")
+    assert "madrid.enquiries@example.org" in proposed and "28046 Madrid" in proposed
+    assert git(root, "log", "-1", "--format=%s", "missions/refresh").startswith("Mission directory from GOV.UK: 1 added, 4 changed")
+    again = refresh_cli(root, server, "--pull-request", "local")  # the same changes again: the same tree
+    assert again.exit_code == 0, again.output
+    assert git(root, "show", "missions/refresh:data/missions.yaml") == proposed

@@ -32,6 +32,7 @@ def missions_build(repo: Repo, source: Path, output: Path | None) -> None:
 @option("--timeout", type=click.FloatRange(1, 300), default=20.0, help="Seconds per request.")
 @option("--attempts", type=click.IntRange(1, 10), default=4, help="Tries per request on 429, 5xx and network errors.")
 @option("--backoff", type=click.FloatRange(0, 60), default=1.0, help="Seconds before the first retry, doubled each time.")
+@option("--pull-request", "forge_name", type=click.Choice(["local", "github"]), help="Propose the changes on a branch instead.")
 def missions_refresh(repo: Repo, **options: object) -> None:
     """Compare the directory with GOV.UK and show the differences; --write applies them (hand-set fields stay)."""
     refresh.run(repo.root, echo=click.echo, **options)  # type: ignore[arg-type]

@@ -51,6 +51,7 @@ from campaign.data.dataset import CAMPAIGN, MISSIONS, MISSIONS_MAX_BYTES, Datase
 from campaign.data.models import Campaign, Mission, MissionDirectory, govuk_slug
 from campaign.directory import build as directory
 from campaign.directory import content, govuk, mapping
+from campaign.forge.base import get_forge
 
 LISTING_DATASET = "govuk-search-api"
 MASS_CLOSURE = (10, 0.2)  # refuse to close more than this many and this share of linked missions
@@ -324,16 +325,43 @@ def write(root: Path, diff: Diff) -> Path:
     return path
 
 
+BRANCH = "missions/refresh"
+
+
+def propose(root: Path, diff: Diff, forge_name: str, repository: str) -> str:
+    """Commit the new directory on BRANCH and open (or update) its pull request, the diff as its
+    text; the working tree is left alone. What was done."""
+    if diff.blocking:
+        raise CampaignError([Problem(MISSIONS, 1, text) for text in diff.blocking])
+    problems = check_new(root, diff.missions)
+    if problems:
+        raise CampaignError([Problem(p.path, p.line, f"{p.message}; nothing was proposed") for p in problems])
+    counts = diff.counts()
+    title = (f"Mission directory from GOV.UK: {counts['added']} added, {counts['changed']} changed, "
+             f"{counts['closed']} closed, {counts['reverified']} re-dated")
+    body = ("`campaign missions refresh` found these differences with GOV.UK. Review each one (the "
+            "notes need a person), then merge.\n\n```\n" + diff.render()[:60000] + "\n```\n")
+    forge = get_forge(forge_name, root, repository=repository)
+    done = forge.publish({MISSIONS: render_file(diff.missions).encode("utf-8")}, branch=BRANCH, message=title,
+                         title=title, body=body, fresh=True)
+    return done.describe()
+
+
 def run(root: Path, *, base_url: str = content.BASE_URL, write_: bool = False, jobs: int = 4, timeout: float = 20.0,
-        attempts: int = 4, backoff: float = 1.0, echo: Callable[[str], None] = print) -> None:
-    """`campaign missions refresh`: print the differences with GOV.UK; with `write_`, apply them."""
+        attempts: int = 4, backoff: float = 1.0, forge_name: str | None = None, echo: Callable[[str], None] = print) -> None:
+    """`campaign missions refresh`: print the differences with GOV.UK; with `write_`, apply them;
+    with `forge_name`, propose them as a pull request instead (see `propose`)."""
     record, _ = load_record(root, CAMPAIGN, Campaign)
     contact = f"https://github.com/{record.model.intake.repository}" if record else None
     with govuk.Client(base_url, timeout=timeout, attempts=attempts, backoff=backoff, jobs=jobs,
                       agent=govuk.user_agent(contact)) as client:
         diff = plan(root, client)
     echo(diff.render())
-    if not write_:
+    if forge_name and (diff.has_changes or diff.blocking):
+        echo("\n" + propose(root, diff, forge_name, record.model.intake.repository if record else ""))
+    elif forge_name:
+        echo("\nnothing to change; no pull request")
+    elif not write_:
         echo("\ndry run: nothing written; run `campaign missions refresh --write` to apply" if diff.has_changes
              else "\nnothing to change")
     elif not diff.has_changes and not diff.blocking:

@@ -142,6 +142,7 @@ def _frame(campaign: Campaign, template: str, mission: Mission, lang: str) -> tu
     return _FRAMES[key]
 
 
+@lru_cache(maxsize=4096)
 def _ascii_domain(address: str) -> str:
     domain = address.rpartition("@")[2]
     try:

@@ -90,24 +90,26 @@ def _parsed(value: str) -> tuple[str, ...]:
     return tuple(addr for _, addr in getaddresses([value]) if addr)
 
 
-def _addresses(message: EmailMessage, field: str) -> list[str]:
-    found: list[str] = []
+def _addresses(message: EmailMessage, fields: tuple[str, ...]) -> dict[str, list[str]]:
+    """The addresses in each of `fields` (lower-case names), in one pass over the headers."""
+    found: dict[str, list[str]] = {f: [] for f in fields}
     for name, value in message.raw_items():
-        if name.lower() != field.lower():
+        into = found.get(name.lower())
+        if into is None:
             continue
         parsed = getattr(value, "addresses", None)  # a parsed header (policy.default): no reparse
         if parsed is not None:
-            found += [a.addr_spec for a in parsed if a.username]
+            into += [a.addr_spec for a in parsed if a.username]
         else:
-            found += _parsed(str(value))
+            into += _parsed(str(value))
     return found
 
 
 def recipients(message: EmailMessage) -> list[str]:
     """Every address in To, Cc and Bcc, in order, without repeats."""
     found: list[str] = []
-    for field in ("To", "Cc", "Bcc"):
-        for addr in _addresses(message, field):
+    for addresses in _addresses(message, ("to", "cc", "bcc")).values():
+        for addr in addresses:
             if addr not in found:
                 found.append(addr)
     return found
@@ -116,10 +118,9 @@ def recipients(message: EmailMessage) -> list[str]:
 def envelope_sender(message: EmailMessage) -> str:
     """The envelope sender: the Return-Path (a letter's VERP address), else the Sender header's
     address, else the first From address."""
-    for field in ("Return-Path", "Sender", "From"):
-        found = _addresses(message, field)
-        if found:
-            return found[0]
+    for addresses in _addresses(message, ("return-path", "sender", "from")).values():
+        if addresses:
+            return addresses[0]
     return ""
 
 

@@ -40,6 +40,7 @@ import ssl
 from collections.abc import Mapping
 from email.generator import BytesGenerator
 from email.message import EmailMessage
+from functools import lru_cache
 
 from campaign.core.errors import BackendError
 from campaign.mail.base import BaseBackend, BeforeData, Outcome, envelope_sender, recipients
@@ -306,6 +307,15 @@ class SmtpBackend(BaseBackend):
 _LEFT_OUT = frozenset({"bcc", "return-path"})
 
 
+@lru_cache(maxsize=1024)
+def _boundary(content_type: str) -> str | None:
+    """The boundary of a multipart Content-Type, as the email package reads it (remembered:
+    letters share a few hundred)."""
+    probe = EmailMessage()
+    probe["Content-Type"] = content_type.replace("\r", "").replace("\n", "")  # unfolded
+    return probe.get_boundary()
+
+
 def _raw_wire(message: EmailMessage) -> bytes | None:
     """The bytes of a message built only from raw ASCII header values (`set_raw`, as composed
     letters are) and ASCII payloads, joined directly: what BytesGenerator writes for it, without
@@ -325,7 +335,7 @@ def _raw_wire(message: EmailMessage) -> bytes | None:
                 return False
             out.append(payload)
             return True
-        boundary = part.get_boundary()
+        boundary = _boundary(next((str(v) for k, v in part.raw_items() if k.lower() == "content-type"), ""))
         if not isinstance(payload, list) or not boundary or part.preamble or part.epilogue:
             return False
         for sub in payload:

@@ -46,7 +46,8 @@ EVENTS = ("replied", "auto-replied")
 """Lines that record what happened after sending, without changing the letter's state."""
 
 
-_sync = getattr(os, "fdatasync", os.fsync)  # the data and the file size; no need for timestamps
+_sync = getattr(os, "fdatasync", os.fsync)
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # the data and the file size; no need for timestamps
 
 
 def path_for(campaign: Campaign) -> str:
@@ -239,7 +240,7 @@ class Ledger:
         entry.update({name: value for name, value in extra.items() if value not in ("", None)})
         if run:
             entry["run"] = run
-        self._held.append((json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
+        self._held.append((_ENCODE(entry) + "\n").encode())
         self._apply(0, entry)
         if not held:
             self.flush()
