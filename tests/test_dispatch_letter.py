@@ -182,3 +182,21 @@ def test_a_fallback_letter_names_the_mission_and_a_rehearsal_keeps_the_recipient
     rehearsal = compose(ctx, [sig("Ana Pereira")], redirect="test@example.net")
     assert str(rehearsal["To"]) == "British Embassy Lisbon <test@example.net>"
     assert str(rehearsal["X-Campaign-Original-To"]) == "British Embassy Lisbon <lisbon.test@example.org>"
+
+
+def test_the_fast_wire_form_is_what_the_email_generator_writes(ctx) -> None:  # type: ignore[no-untyped-def]
+    import io
+    from email.generator import BytesGenerator
+
+    from campaign.mail.smtp import SmtpBackend, _raw_wire
+
+    campaign, template, missions = ctx
+    letters = [compose(ctx, [sig(n)]) for n in ("Ana Pereira", "Zoë Ørsted-Łukasz 明", "\u05e9\u05e8\u05d4")]
+    letters.append(mime.compose(campaign, template, missions["pt-lisbon"], [sig("A"), sig("B", consent=False)], "m-pt-lisbon", "v1"))
+    for msg in letters:
+        buffer = io.BytesIO()
+        BytesGenerator(buffer, policy=msg.policy.clone(linesep="\r\n")).flatten(msg, linesep="\r\n")
+        assert _raw_wire(msg) == buffer.getvalue()
+        assert SmtpBackend._data(msg, utf8=False).endswith(b"\r\n.\r\n")
+    idn = compose(ctx, [sig("Ana")], to="info@b\u00fccher.example")
+    assert _raw_wire(idn) is not None  # the address is punycode: still plain ASCII headers
