@@ -1,8 +1,4 @@
-<<<<<<< HEAD
-"""Commands that send the letters and keep their record: dispatch, letter(s), push-ledger."""
-=======
-"""Commands that send the letters and keep their record: dispatch (resolve, bounces), letter, push-ledger."""
->>>>>>> 0b87dc7 (Dispatch by route: fallback letters name their mission, rehearsals (file, console, memory, --redirect-to) keep a ledger of their own, session-level refusals stop the run without failing letters (mail/replies.py), SMTP_HELO, one TLS context, VERP envelope senders, --plan forecast, --retry-failed, resolve, --resend-unknown KEY, bounces and replies read into the ledger; one fsync per letter)
+"""Commands that send the letters and keep their record: dispatch (resolve, bounces), letter(s), push-ledger."""
 
 from __future__ import annotations
 
@@ -10,25 +6,16 @@ from pathlib import Path
 
 import click
 
-<<<<<<< HEAD
 from campaign.cli import Repo, command, main, option, warn
-from campaign.dispatch import checkpoint, paper, preview, session
-
-
-@command(main, "dispatch")
-@option("--backend", type=click.Choice(["file", "smtp", "console", "memory"]), default="file", env="CAMPAIGN_BACKEND",
-        help="Where letters go: `file` writes .eml files to the outbox and sends nothing.")
-=======
-from campaign.cli import Repo, main, option, warn
-from campaign.dispatch import bounces, checkpoint, preview, session
+from campaign.dispatch import bounces, checkpoint, paper, preview, session
 from campaign.mail import NAMES
 
-LEDGER = click.Path(dir_okay=False, path_type=Path)
+FILE = click.Path(dir_okay=False, path_type=Path)
+LEDGER = option("--ledger", "ledger_path", type=FILE, help="Ledger file (default: data/dispatch/<campaign>-<date>.jsonl).")
 
 
 @main.group("dispatch", invoke_without_command=True)
 @option("--backend", type=click.Choice(NAMES), default="file", env="CAMPAIGN_BACKEND", help="`file`: .eml files in the outbox.")
->>>>>>> 0b87dc7 (Dispatch by route: fallback letters name their mission, rehearsals (file, console, memory, --redirect-to) keep a ledger of their own, session-level refusals stop the run without failing letters (mail/replies.py), SMTP_HELO, one TLS context, VERP envelope senders, --plan forecast, --retry-failed, resolve, --resend-unknown KEY, bounces and replies read into the ledger; one fsync per letter)
 @option("--outbox", type=click.Path(file_okay=False, path_type=Path), help="Folder of the file backend (default: outbox/).")
 @option("--now", metavar="ISO-8601", env="CAMPAIGN_NOW", help="Pretend it is this moment (with a UTC offset).")
 @option("--force", is_flag=True, env="CAMPAIGN_FORCE", help="Send every letter now, whatever the date, time zone or deadline.")
@@ -45,14 +32,10 @@ LEDGER = click.Path(dir_okay=False, path_type=Path)
 @option("--max-backoff", type=click.FloatRange(0, 3600), default=300.0, env="CAMPAIGN_MAX_BACKOFF", help="Longest pause.")
 @option("--throttle/--no-throttle", default=None, help="Apply dispatch.throttle (default: with smtp only).")
 @option("--time-budget", type=click.FloatRange(min=0), metavar="S", env="CAMPAIGN_TIME_BUDGET", help="Stop cleanly after S s.")
-@option("--ledger", "ledger_path", type=LEDGER, help="Ledger file (default: data/dispatch/<campaign>-<date>.jsonl).")
+@LEDGER
 @option("--push", is_flag=True, env="CAMPAIGN_PUSH", help="Commit and push the ledger in checkpoints and at the end.")
 @option("--checkpoint-every", type=click.FloatRange(min=1), default=300.0, help="Seconds between ledger checkpoints with --push.")
 @option("-v", "--verbose", is_flag=True, help="Print one line per attempt (letter key, mission, reply).")
-<<<<<<< HEAD
-def dispatch_(repo: Repo, **options: object) -> None:
-    """Send the letters that are due, record each in the ledger, print a report.
-=======
 @click.pass_context
 def dispatch_(ctx: click.Context, **options: object) -> None:
     """Send the letters due (from the send time in each mission's time zone), record each in the
@@ -61,27 +44,24 @@ def dispatch_(ctx: click.Context, **options: object) -> None:
         report = session.run(ctx.obj.root, warn=warn, **options)  # type: ignore[arg-type]
         click.echo(report.output(), nl=False)
         report.check()
->>>>>>> 0b87dc7 (Dispatch by route: fallback letters name their mission, rehearsals (file, console, memory, --redirect-to) keep a ledger of their own, session-level refusals stop the run without failing letters (mail/replies.py), SMTP_HELO, one TLS context, VERP envelope senders, --plan forecast, --retry-failed, resolve, --resend-unknown KEY, bounces and replies read into the ledger; one fsync per letter)
 
 
-@dispatch_.command("resolve")
+@command(dispatch_, "resolve")
 @click.argument("key")
 @option("--sent", "sent", flag_value=True, default=None, help="The server's log shows it was accepted.")
 @option("--unsent", "sent", flag_value=False, help="It was not: send it again on the next run.")
-@option("--ledger", "ledger_path", type=LEDGER, help="Ledger file (default: the campaign's).")
-@click.pass_obj
+@LEDGER
 def resolve_(repo: Repo, key: str, sent: bool | None, ledger_path: Path | None) -> None:
     """Settle one `unknown` letter KEY after checking the mail server's log."""
     click.echo(session.resolve(repo.root, key, sent, ledger_path))
 
 
-@dispatch_.command("bounces")
+@command(dispatch_, "bounces")
 @option("--maildir", type=click.Path(file_okay=False, path_type=Path), help="Read this Maildir.")
-@option("--mbox", type=LEDGER, help="Read this mbox file.")
+@option("--mbox", type=FILE, help="Read this mbox file.")
 @option("--imap", metavar="URL", env="IMAP_URL", help="Read imap(s)://USER@HOST[:PORT]; password in IMAP_PASSWORD.")
 @option("--folder", default="INBOX", help="The IMAP folder.")
-@option("--ledger", "ledger_path", type=LEDGER, help="Ledger file (default: the campaign's).")
-@click.pass_obj
+@LEDGER
 def bounces_(repo: Repo, **options: object) -> None:
     """Record bounces (delivery reports), replies and automatic replies in the ledger."""
     click.echo(bounces.read(repo.root, **options).text(), nl=False)  # type: ignore[arg-type]
@@ -90,23 +70,14 @@ def bounces_(repo: Repo, **options: object) -> None:
 @command(main, "letter")
 @option("--mission", "mission_id", required=True, metavar="ID", help="The mission the letter goes to.")
 @option("--signature", "signature_path", metavar="PATH", help="A signature file; default: the mission's first, or a sample.")
-<<<<<<< HEAD
-@option("--format", "fmt", type=click.Choice(preview.FORMATS), default="text",
-        help="`text`: headers and plain text; `html`: the HTML part; `eml`: the whole message.")
-@option("--pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write the mission's print-ready PDF letter here instead.")
+@option("--format", "fmt", type=click.Choice(preview.FORMATS), default="text", help="text (headers, text), html or eml.")
+@option("--pdf", type=FILE, help="Write the mission's print-ready PDF letter here instead.")
 def letter_(repo: Repo, mission_id: str, signature_path: str | None, fmt: str, pdf: Path | None) -> None:
     """Preview the letter a mission will receive, exactly as dispatch would send it (or its PDF)."""
     if pdf:
         click.echo(paper.letter_pdf(repo.root, mission_id, pdf, warn=warn).line())
     else:
         click.echo(preview.preview(repo.root, mission_id, signature_path, fmt, warn=warn), nl=False)
-=======
-@option("--format", "fmt", type=click.Choice(preview.FORMATS), default="text", help="text (headers, text), html or eml.")
-@click.pass_obj
-def letter_(repo: Repo, mission_id: str, signature_path: str | None, fmt: str) -> None:
-    """Preview the letter a mission will receive, exactly as dispatch would send it."""
-    click.echo(preview.preview(repo.root, mission_id, signature_path, fmt, warn=warn), nl=False)
->>>>>>> 0b87dc7 (Dispatch by route: fallback letters name their mission, rehearsals (file, console, memory, --redirect-to) keep a ledger of their own, session-level refusals stop the run without failing letters (mail/replies.py), SMTP_HELO, one TLS context, VERP envelope senders, --plan forecast, --retry-failed, resolve, --resend-unknown KEY, bounces and replies read into the ledger; one fsync per letter)
 
 
 @command(main, "letters")

@@ -202,7 +202,7 @@ def as_html(text: str) -> Markup:
     """The rendered letter as HTML paragraphs and lists, every character escaped (the site's
     pages and the PDF letters).
 
-    Blocks as in the emailed letter (`campaign.dispatch.compose.to_html`): blank lines separate paragraphs,
+    The emailed letter's HTML too (`campaign.dispatch.compose.to_html`): blank lines separate paragraphs,
     `1.`/`-` start list items. Inside a block, line breaks follow Markdown (the letter's
     format): a wrapped line continues the paragraph, a line ending in two spaces or a
     backslash breaks it.

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from campaign.core.errors import LetterError
 from campaign.data import countries
-from campaign.data.letter import NAME_END, NAME_START, LetterContext, blocks, body, render, signer_line
+from campaign.data.letter import NAME_END, NAME_START, LetterContext, as_html, body, render, signer_line
 from campaign.data.models import Campaign, Mission, Signature
 from campaign.data.text import bad_character
 
@@ -37,16 +37,10 @@ def message_id(campaign: Campaign, key: str, letter_version: str) -> str:
 
 
 def to_html(text: str, lang: str = "en") -> str:
-    """A plain-text letter as a small, fully escaped HTML document."""
-    parts: list[str] = []
-    for tag, rows in blocks(_html.escape(text)):  # escaping keeps lines and list marks: once is enough
-        if tag == "p":
-            parts.append("<p>" + " ".join(line.strip() for line in rows[0]) + "</p>")
-        else:
-            items = "".join(f"<li>{' '.join(i)}</li>" for i in rows)
-            parts.append(f"<{tag}>{items}</{tag}>")
+    """A plain-text letter as a small, fully escaped HTML document: the letter's paragraphs and
+    lists as the site prints them (`letter.as_html`), each marked name isolated in `<bdi>`."""
     page = (f'<!DOCTYPE html>\n<html lang="{_html.escape(lang, quote=True)}"><head><meta charset="utf-8"></head>'
-            f"<body>\n" + "\n".join(parts) + "\n</body></html>\n")
+            f"<body>\n{as_html(text)}\n</body></html>\n")
     return page.replace(NAME_START, "<bdi>").replace(NAME_END, "</bdi>")
 
 
