@@ -110,3 +110,16 @@ def test_the_build_command_reads_the_later_folder_beside_its_source(tmp_path: Pa
     result = run(tmp_path, "missions", "build", str(LATER / "missions.yaml"), "--output", str(out))
     assert result.exit_code == 0, result.output
     assert "ukincanada@fcdo.gov.uk" in out.read_text(encoding="utf-8")
+
+
+def test_consular_mailboxes_are_a_route_unless_the_campaign_leaves_them_out(built: dict[str, dict], repo: Path) -> None:
+    from campaign.data import dataset
+
+    dispatch = dataset.load(repo).campaign.dispatch  # type: ignore[union-attr]
+    lima = Mission.model_validate(built["pe-lima"])
+    assert routes.route(lima, dispatch) == routes.Route("email", "lima.escalations@fcdo.gov.uk", consular=True,
+                                                        skipped=routes.route(lima, dispatch).skipped)
+    strict = dispatch.model_copy(update={"consular": False})
+    left_out = routes.route(lima, strict)
+    assert left_out.kind != "email" and any("consular mailbox (dispatch.consular is off)" in s for s in left_out.skipped)
+    assert routes.route(Mission.model_validate(built["ca-ottawa"]), strict).kind == "email"  # a general inbox

@@ -320,6 +320,9 @@ def test_mission_page_contents(built: dict[str, object]) -> None:
     oslo = (site / "missions" / "no-oslo" / "index.html").read_text(encoding="utf-8")
     assert 'href="https://www.contact-embassy.service.gov.uk/?country=Norway"' in oslo
     assert "Iceland" in oslo  # also_covers
+    # the delivery route, as dispatch and `missions check` have it (records.routes)
+    assert 'data-route="email">Delivery route: email to lisbon.test@example.org.' in page
+    assert "data-route=\"form\">Delivery route: the mission's contact form." in oslo
     tonga = (site / "missions" / "to-nukualofa" / "index.html").read_text(encoding="utf-8")
     assert "Find British High Commission Nuku&#39;alofa on the map" in tonga
     # what needs checking is shown, with a prefilled correction link
