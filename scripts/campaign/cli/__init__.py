@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import click
@@ -52,9 +52,9 @@ class Repo:
         return dataset.find_root(self.given)
 
 
-def warn(text: str) -> None:
-    """A note for the person at the terminal (standard error)."""
-    click.echo(text, err=True)
+warn = partial(click.echo, err=True)
+"""A note for the person at the terminal (standard error)."""
+FILE, FOLDER = click.Path(dir_okay=False, path_type=Path), click.Path(file_okay=False, path_type=Path)
 
 
 def command(group: click.Group, name: str | None = None):  # -> a click decorator
@@ -68,8 +68,7 @@ def option(*decls: str, env: str | None = None, **kw: object):  # -> a click dec
 
 
 @click.group(cls=Group)
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-              help="The campaign repository (default: the nearest folder holding data/campaign.yaml).")
+@option("--root", type=FOLDER, help="The campaign repository (default: the nearest folder holding data/campaign.yaml).")
 @click.version_option(package_name="campaign")
 @click.pass_context
 def main(ctx: click.Context, root: Path | None) -> None:

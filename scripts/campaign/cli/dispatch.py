@@ -6,17 +6,14 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, command, main, option, warn
+from campaign.cli import FILE, FOLDER, Repo, command, main, option, warn
 from campaign.dispatch import bounces, checkpoint, paper, preview, session
 from campaign.mail import NAMES
-
-FILE = click.Path(dir_okay=False, path_type=Path)
-LEDGER = option("--ledger", "ledger_path", type=FILE, help="Ledger file (default: data/dispatch/<campaign>-<date>.jsonl).")
 
 
 @main.group("dispatch", invoke_without_command=True)
 @option("--backend", type=click.Choice(NAMES), default="file", env="CAMPAIGN_BACKEND", help="`file`: .eml files in the outbox.")
-@option("--outbox", type=click.Path(file_okay=False, path_type=Path), help="Folder of the file backend (default: outbox/).")
+@option("--outbox", type=FOLDER, help="Folder of the file backend (default: outbox/).")
 @option("--now", metavar="ISO-8601", env="CAMPAIGN_NOW", help="Pretend it is this moment (with a UTC offset).")
 @option("--force", is_flag=True, env="CAMPAIGN_FORCE", help="Send every letter now, whatever the date, time zone or deadline.")
 @option("--mission", "missions", multiple=True, metavar="ID", env="CAMPAIGN_MISSION", help="Only this mission's letters.")
@@ -32,36 +29,30 @@ LEDGER = option("--ledger", "ledger_path", type=FILE, help="Ledger file (default
 @option("--max-backoff", type=click.FloatRange(0, 3600), default=300.0, env="CAMPAIGN_MAX_BACKOFF", help="Longest pause.")
 @option("--throttle/--no-throttle", default=None, help="Apply dispatch.throttle (default: with smtp only).")
 @option("--time-budget", type=click.FloatRange(min=0), metavar="S", env="CAMPAIGN_TIME_BUDGET", help="Stop cleanly after S s.")
-@LEDGER
+@option("--ledger", "ledger_path", type=FILE, help="Ledger file (default: data/dispatch/<campaign>-<date>.jsonl).")
 @option("--push", is_flag=True, env="CAMPAIGN_PUSH", help="Commit and push the ledger in checkpoints and at the end.")
 @option("--checkpoint-every", type=click.FloatRange(min=1), default=300.0, help="Seconds between ledger checkpoints with --push.")
 @option("-v", "--verbose", is_flag=True, help="Print one line per attempt (letter key, mission, reply).")
 @click.pass_context
 def dispatch_(ctx: click.Context, **options: object) -> None:
-    """Send the letters due (from the send time in each mission's time zone), record each in the
-    ledger, print a report; never resend a letter sent. SMTP settings: SMTP_* variables."""
-    if ctx.invoked_subcommand is None:
-        report = session.run(ctx.obj.root, warn=warn, **options)  # type: ignore[arg-type]
-        click.echo(report.output(), nl=False)
-        report.check()
+    """Send the letters due, record each in the ledger, print a report (SMTP settings: SMTP_*)."""
+    if ctx.invoked_subcommand is None:  # a subcommand (resolve, bounces) runs on its own
+        session.run(ctx.obj.root, warn=warn, **options).show(click.echo)  # type: ignore[arg-type]
 
 
 @command(dispatch_, "resolve")
 @click.argument("key")
-@option("--sent", "sent", flag_value=True, default=None, help="The server's log shows it was accepted.")
-@option("--unsent", "sent", flag_value=False, help="It was not: send it again on the next run.")
-@LEDGER
-def resolve_(repo: Repo, key: str, sent: bool | None, ledger_path: Path | None) -> None:
+@option("--sent/--unsent", default=None, help="What the server's log shows: accepted, or not (then it is sent again).")
+def resolve_(repo: Repo, key: str, sent: bool | None) -> None:
     """Settle one `unknown` letter KEY after checking the mail server's log."""
-    click.echo(session.resolve(repo.root, key, sent, ledger_path))
+    click.echo(session.resolve(repo.root, key, sent))
 
 
 @command(dispatch_, "bounces")
-@option("--maildir", type=click.Path(file_okay=False, path_type=Path), help="Read this Maildir.")
+@option("--maildir", type=FOLDER, help="Read this Maildir.")
 @option("--mbox", type=FILE, help="Read this mbox file.")
 @option("--imap", metavar="URL", env="IMAP_URL", help="Read imap(s)://USER@HOST[:PORT]; password in IMAP_PASSWORD.")
 @option("--folder", default="INBOX", help="The IMAP folder.")
-@LEDGER
 def bounces_(repo: Repo, **options: object) -> None:
     """Record bounces (delivery reports), replies and automatic replies in the ledger."""
     click.echo(bounces.read(repo.root, **options).text(), nl=False)  # type: ignore[arg-type]
@@ -74,14 +65,13 @@ def bounces_(repo: Repo, **options: object) -> None:
 @option("--pdf", type=FILE, help="Write the mission's print-ready PDF letter here instead.")
 def letter_(repo: Repo, mission_id: str, signature_path: str | None, fmt: str, pdf: Path | None) -> None:
     """Preview the letter a mission will receive, exactly as dispatch would send it (or its PDF)."""
-    if pdf:
-        click.echo(paper.letter_pdf(repo.root, mission_id, pdf, warn=warn).line())
-    else:
-        click.echo(preview.preview(repo.root, mission_id, signature_path, fmt, warn=warn), nl=False)
+    shown = paper.letter_pdf(repo.root, mission_id, pdf, warn=warn).line() + "\n" if pdf else \
+        preview.preview(repo.root, mission_id, signature_path, fmt, warn=warn)
+    click.echo(shown, nl=False)
 
 
 @command(main, "letters")
-@option("--pdf", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the PDFs, one <mission id>.pdf each.")
+@option("--pdf", required=True, type=FOLDER, help="Folder for the PDFs, one <mission id>.pdf each.")
 def letters_(repo: Repo, pdf: Path) -> None:
     """Write every mission's print-ready PDF letter (A4, with its named signatories)."""
     click.echo(paper.letters_pdf(repo.root, pdf, warn=warn).summary())

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, command, main, option, warn
+from campaign.cli import FILE, FOLDER, Repo, command, main, option, warn
 from campaign.intake import backup, issue_form, production, server
 from campaign.review.automerge import automerge
 
-FILE, FOLDER = click.Path(dir_okay=False, path_type=Path), click.Path(file_okay=False, path_type=Path)
 FORGE = option("--forge", "forge_name", type=click.Choice(["local", "github"]), default="local", env="CAMPAIGN_FORGE",
                help="`local`: commit to a branch here; `github`: REST API with CAMPAIGN_GITHUB_TOKEN.")
 BASE = option("--base", metavar="BRANCH", env="CAMPAIGN_BASE", help="Branch pull requests target (default: the current one).")

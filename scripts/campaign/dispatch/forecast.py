@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -69,6 +70,11 @@ class Forecast:
 
     def output(self) -> str:
         return self.text()
+
+    def show(self, echo: Callable[..., object]) -> None:
+        """Print the output, then raise what `check` raises."""
+        echo(self.output(), nl=False)
+        self.check()
 
     def check(self) -> None:
         """A forecast only informs (its warnings are in the text)."""

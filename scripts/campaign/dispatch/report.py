@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,6 +177,11 @@ class Report:
         """What the command prints: the text, then the annotations under GitHub Actions."""
         notes = self.annotations() if environ.get("GITHUB_ACTIONS") == "true" else []
         return self.text() + "".join(f"{line}\n" for line in notes)
+
+    def show(self, echo: Callable[..., object]) -> None:
+        """Print the output, then raise what `check` raises."""
+        echo(self.output(), nl=False)
+        self.check()
 
     def check(self) -> None:
         """Raise CampaignError when the run was stopped by a problem that hits every letter."""
