@@ -81,8 +81,9 @@ class Forecast:
 
     def text(self) -> str:
         d = self.dispatch
-        out = [f"dispatch plan for {d.date} (send time {d.send_time:%H:%M} local, deadline {d.deadline}, "
-               f"mode {d.mode}): {sum(self.routes.values())} letters", "", "by route:"]
+        head = (f"dispatch plan for {d.date} (send time {d.send_time:%H:%M} local, deadline {d.deadline}, "
+                f"mode {d.mode}): {sum(self.routes.values())} letters")
+        out = [head, "", "by route:"]
         out += [f"  {kind:9} {self.routes[kind]:>7} letters to {self.missions[kind]:>4} missions" for kind in KINDS]
         out += ["", f"by recipient domain (one letter every {_pace(d):g} s each, {d.throttle.global_per_minute}/min overall):"]
         width = max((len(lane.name) for lane in self.lanes), default=6)

@@ -38,8 +38,7 @@ from campaign.data.models import Action, Mission, Signature
 from campaign.data.signatures import SCHEMA_FROM_SHARD
 from campaign.data.text import sort_key
 from campaign.records import findings as missioncheck
-from campaign.records import published
-from campaign.records import routes
+from campaign.records import published, routes
 from campaign.records.counters import Counters, count
 from campaign.site import examples, links
 from campaign.site.html import ACTION_TYPES, LETTER_PLACEHOLDERS, MISSION_TYPES, long_date
