@@ -1,17 +1,16 @@
-"""The `campaign` command: a thin click layer over the library.
-
-Each command parses its options, calls one library function and prints what it returns. The
-error family (`campaign.core.errors`) is mapped to output and exit codes here, in `Group`, and
-nowhere else. Commands are grouped by capability: `data` (validate, sign, import, schema,
-stats), `missions`, `dispatch` (and letter, push-ledger) and `intake` (and serve).
-"""
+"""The `campaign` command: a thin click layer; each command parses options, calls one library
+function and prints. The error family (`campaign.core.errors`) is mapped to output and exit
+codes in `Group` and nowhere else. One module per capability: data, missions, dispatch, intake."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import traceback
+from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,11 +40,11 @@ class Group(click.Group):
             ctx.exit(2)
 
 
+@dataclass
 class Repo:
     """The campaign repository the command works on (found on first use)."""
 
-    def __init__(self, given: Path | None) -> None:
-        self.given = given
+    given: Path | None
 
     @cached_property
     def root(self) -> Path:
@@ -55,6 +54,11 @@ class Repo:
 warn = partial(click.echo, err=True)
 """A note for the person at the terminal (standard error)."""
 FILE, FOLDER = click.Path(dir_okay=False, path_type=Path), click.Path(file_okay=False, path_type=Path)
+
+
+def lazy(name: str) -> Any:
+    """The module `name`, imported when first used: a command loads only what it runs."""
+    return type("Lazy", (), {"__getattr__": lambda _self, attr: getattr(importlib.import_module(name), attr)})()
 
 
 def command(group: click.Group, name: str | None = None):  # -> a click decorator

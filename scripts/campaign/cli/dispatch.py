@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import FILE, FOLDER, Repo, command, main, option, warn
-from campaign.dispatch import bounces, checkpoint, paper, preview, session
+from campaign.cli import FILE, FOLDER, Repo, command, lazy, main, option, warn
+from campaign.dispatch import preview
 from campaign.mail import NAMES
+
+bounces, checkpoint, paper, session = (lazy(f"campaign.dispatch.{m}") for m in "bounces checkpoint paper session".split())
 
 
 @main.group("dispatch", invoke_without_command=True)
@@ -19,13 +21,13 @@ from campaign.mail import NAMES
 @option("--mission", "missions", multiple=True, metavar="ID", env="CAMPAIGN_MISSION", help="Only this mission's letters.")
 @option("--limit", type=click.IntRange(min=1), env="CAMPAIGN_LIMIT", help="Send at most N letters.")
 @option("--dry-run", is_flag=True, env="CAMPAIGN_DRY_RUN", help="Plan and render, but send nothing and write no ledger line.")
-@option("--plan", is_flag=True, help="Print letters per route and domain, the throttle's time and late domains; send nothing.")
+@option("--plan", is_flag=True, help="Letters per route and domain, the throttle's time, late domains; send nothing.")
 @option("--redirect-to", metavar="ADDRESS", help="Rehearse: every letter to this inbox, in a rehearsal ledger of its own.")
 @option("--retry-failed", is_flag=True, help="Requeue failed letters (after the cause was fixed), recorded in the ledger.")
 @option("--resend-unknown", multiple=True, is_flag=False, flag_value="all", metavar="[KEY]", env="CAMPAIGN_RESEND_UNKNOWN",
         help="Resend `unknown` letters: all, or KEY (repeatable); check with the server first.")
 @option("--attempts", type=click.IntRange(1, 50), default=5, env="CAMPAIGN_ATTEMPTS", help="Tries per deferred letter.")
-@option("--backoff", type=click.FloatRange(0, 3600), default=5.0, env="CAMPAIGN_BACKOFF", help="Seconds to a first retry; doubles.")
+@option("--backoff", type=click.FloatRange(0, 3600), default=5.0, env="CAMPAIGN_BACKOFF", help="Seconds to a 1st retry; doubles.")
 @option("--max-backoff", type=click.FloatRange(0, 3600), default=300.0, env="CAMPAIGN_MAX_BACKOFF", help="Longest pause.")
 @option("--throttle/--no-throttle", default=None, help="Apply dispatch.throttle (default: with smtp only).")
 @option("--time-budget", type=click.FloatRange(min=0), metavar="S", env="CAMPAIGN_TIME_BUDGET", help="Stop cleanly after S s.")

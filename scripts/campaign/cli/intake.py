@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import FILE, FOLDER, Repo, command, main, option, warn
-from campaign.intake import backup, issue_form, production, server
-from campaign.review.automerge import automerge
+from campaign.cli import FILE, FOLDER, Repo, command, lazy, main, option, warn
+from campaign.mail import NAMES
+
+backup, issue_form, production, server = (lazy(f"campaign.intake.{m}") for m in "backup issue_form production server".split())
+automerge = lazy("campaign.review.automerge")
 
 FORGE = option("--forge", "forge_name", type=click.Choice(["local", "github"]), default="local", env="CAMPAIGN_FORGE",
                help="`local`: commit to a branch here; `github`: REST API with CAMPAIGN_GITHUB_TOKEN.")
@@ -23,8 +25,7 @@ DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store
 @DB
 @FORGE
 @BASE
-@option("--mail", "mail_backend", type=click.Choice(["file", "smtp", "console", "memory"]), default="file",
-        env="CAMPAIGN_MAIL_BACKEND", help="Confirmation mail backend (smtp: the SMTP_* variables).")
+@option("--mail", "mail_backend", type=click.Choice(NAMES), default="file", env="CAMPAIGN_MAIL_BACKEND", help="For mails.")
 @option("--outbox", type=FOLDER, help="Folder of the file backend (default: outbox/, git-ignored).")
 @option("--flush-every", type=click.FloatRange(min=0), metavar="SECONDS", help="Commit confirmed signatures this often.")
 @option("--site/--no-site", default=True, help="Build the site with mkdocs and serve it too.")
@@ -32,8 +33,7 @@ DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store
 @option("--burst", type=click.IntRange(min=1), help="Override intake.limits.burst (submissions per minute per client).")
 @option("--hourly", type=click.IntRange(min=1), help="Override intake.limits.hourly (submissions per hour per client).")
 @option("--mail-retry-every", type=click.FloatRange(min=0.1), default=30.0, metavar="S", help="Retry deferred mails this often.")
-@option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="IP", env="CAMPAIGN_TRUSTED_PROXIES",
-        help="A proxy (address or network) whose X-Forwarded-For is believed (default: none).")
+@option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="IP", env="CAMPAIGN_TRUSTED_PROXIES", help="Trust XFF.")
 def serve_(repo: Repo, **options: object) -> None:
     """Serve the site and the signature intake on one origin (the README's run command)."""
     server.serve(repo.root, echo=warn, **options)  # type: ignore[arg-type]
@@ -85,10 +85,8 @@ def intake_run() -> None:
 
 
 @command(intake_, "issue")
-@option("--event", "event_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-        help="The event JSON ($GITHUB_EVENT_PATH of an `issues` event).")
-@option("--forge", "forge_name", type=click.Choice(["local", "github"]), default="github", env="CAMPAIGN_FORGE",
-        help="Where the pull request and the comment go (`local`: a branch here; comments are printed).")
+@option("--event", "event_path", required=True, type=FILE, help="The event JSON ($GITHUB_EVENT_PATH of an `issues` event).")
+@option("--forge", "forge_name", type=click.Choice(["local", "github"]), default="github", env="CAMPAIGN_FORGE", help="Where to.")
 @BASE
 def intake_issue(repo: Repo, event_path: Path, forge_name: str, base: str | None) -> None:
     """Turn an issue-form submission into a pull request, comment and close it (if invalid: comment only)."""
@@ -101,4 +99,4 @@ def intake_issue(repo: Repo, event_path: Path, forge_name: str, base: str | None
 @option("--sha", required=True, metavar="SHA", env="PR_HEAD_SHA", help="The validated head commit.")
 def intake_automerge(repo: Repo, base: str, number: int, sha: str) -> None:
     """Merge a pull request that only adds valid signatures, if the target branch's intake.automerge is on."""
-    click.echo(automerge(repo.root, base, number, sha))
+    click.echo(automerge.automerge(repo.root, base, number, sha))

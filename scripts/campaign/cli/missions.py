@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, command, main, option
+from campaign.cli import Repo, command, lazy, main, option
 from campaign.data import dataset
-from campaign.directory import build, check, refresh
+from campaign.directory import check
+
+build, refresh = lazy("campaign.directory.build"), lazy("campaign.directory.refresh")
 
 
 @main.group()

@@ -20,14 +20,17 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from campaign.core.errors import CampaignError, Problem
 from campaign.data import dataset
 from campaign.data.models import Campaign
-from campaign.forge.github import GitHubForge
 from campaign.intake import server
 from campaign.intake.checkout import Checkout
 from campaign.intake.fingerprint import KEY_ENV
+
+if TYPE_CHECKING:
+    from campaign.forge.github import GitHubForge
 
 STATE_DEFAULT = "/var/lib/campaign-intake"
 REPOSITORY = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")
@@ -110,6 +113,8 @@ class Config:
 
 def prepare(config: Config, env: Mapping[str, str]) -> tuple[GitHubForge, Checkout]:
     """The forge (its token clones too) and the checked-out clone, matching `config.repository`."""
+    from campaign.forge.github import GitHubForge  # httpx: only when the service starts
+
     forge = GitHubForge.from_env(config.repository, base=config.branch, env=dict(env))
     checkout = Checkout(config.checkout, config.clone_url, branch=config.branch, token=forge.bearer)
     checkout.ensure()

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from campaign.forge.base import Forge, get_forge
-from campaign.intake import app as intake_app
 from campaign.intake import fingerprint, sitebuild
 from campaign.intake.service import Intake, Settings
 
@@ -66,6 +65,8 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, public_url: 
         site_dir, problem = sitebuild.build(root, site_url=link_base + "/")
         if problem:
             echo(f"warning: {problem.splitlines()[0]}; serving the intake alone")
+    from campaign.intake import app as intake_app  # FastAPI and uvicorn: only when serving (the CLI starts fast)
+
     asgi = intake_app.create_app(service, allowed_origins=list(origins), site_dir=site_dir, site_problem=problem,
                                  mail_retry_every=mail_retry_every)
     outbox_note = f" -> {service.settings.mail_options.get('outbox')}" if mail_backend == "file" else ""

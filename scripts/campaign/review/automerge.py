@@ -11,13 +11,16 @@ default branch; ARCHITECTURE.md, "Trust", says why it is the security boundary.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from campaign.core.errors import CampaignError, Problem
 from campaign.core.git import Git
 from campaign.data import checks, dataset
 from campaign.data.models import Campaign
-from campaign.forge.github import GitHubForge
 from campaign.review import rules
+
+if TYPE_CHECKING:
+    from campaign.forge.github import GitHubForge
 
 
 def target_settings(root: Path, base: str) -> Campaign:
@@ -46,5 +49,9 @@ def automerge(root: Path, base: str, number: int, sha: str, forge: GitHubForge |
         raise CampaignError(problems)
     if warnings:  # look-alike names: likely the same person twice, for a person to judge
         return f"not automerged: {len(warnings)} names look like existing ones; a maintainer checks ({warnings[0].text()})"
-    merged = (forge or GitHubForge.from_env(settings.intake.repository)).merge(number, sha)
+    if forge is None:
+        from campaign.forge.github import GitHubForge  # httpx: only when merging
+
+        forge = GitHubForge.from_env(settings.intake.repository)
+    merged = forge.merge(number, sha)
     return f"merged pull request #{number} ({len(changes)} signatures) as {merged[:12]}"
