@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from campaign.data.models import IntakeLimits
+from campaign.intake import app as intake_app
 from campaign.intake import mails, server
 from campaign.intake.store import Store
 from support.builders import git, run
@@ -208,7 +209,7 @@ def test_x_forwarded_for_is_ignored_unless_the_proxy_is_trusted(git_repo: Path, 
 def test_serve_takes_the_trusted_proxies_from_the_option_or_the_environment(git_repo: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[str, ...]] = []
-    monkeypatch.setattr(server.intake_app, "serve", lambda *a, trusted_proxies=(), **k: seen.append(tuple(trusted_proxies)))
+    monkeypatch.setattr(intake_app, "serve", lambda *a, trusted_proxies=(), **k: seen.append(tuple(trusted_proxies)))
     common = ["serve", "--no-site", "--port", "0", "--db", str(git_repo / ".cache/x.sqlite3")]
     assert run(git_repo, *common).exit_code == 0
     assert run(git_repo, *common, "--trusted-proxy", "10.0.0.1", "--trusted-proxy", "fd00::/8").exit_code == 0
