@@ -77,7 +77,7 @@ def test_binary_files_go_through_the_blob_endpoint(gh: FakeGitHub, forge: GitHub
 def test_a_branch_moved_meanwhile_is_built_upon(gh: FakeGitHub, forge: GitHubForge) -> None:
     """Another flush won the race: the ref update is refused (422) and the commit is redone on the new tip."""
     publish(forge, {"data/signatories/aa/1.yaml": b"1\n"})
-    original = forge._call
+    original = forge.call
 
     def racing(method: str, path: str, **kw):  # type: ignore[no-untyped-def]
         if method == "PATCH" and "/git/refs/" in path and not getattr(racing, "done", False):
@@ -87,7 +87,7 @@ def test_a_branch_moved_meanwhile_is_built_upon(gh: FakeGitHub, forge: GitHubFor
                           title="t", body="b")
         return original(method, path, **kw)
 
-    forge._call = racing  # type: ignore[method-assign]
+    forge.call = racing  # type: ignore[method-assign]
     publish(forge, {"data/signatories/bb/2.yaml": b"2\n"})
     files = gh.files("intake/signatures")
     assert {"data/signatories/aa/1.yaml", "data/signatories/bb/2.yaml", "data/signatories/cc/3.yaml"} <= set(files)

@@ -35,10 +35,17 @@ def commit(repo: Path, message: str) -> None:
     git(repo, "commit", "-qm", message)
 
 
-def pr_check(root: Path) -> tuple[int, str]:
-    result = run(root, "validate", "--base", "main")
+def pr_check(root: Path, *options: str) -> tuple[int, str]:
+    """Exit code and output, without the note on how it was checked (`note`)."""
+    result = run(root, "validate", "--base", "main", *options)
     assert "Traceback" not in result.output
-    return result.exit_code, result.output
+    return result.exit_code, "".join(ln for ln in result.output.splitlines(keepends=True) if not ln.startswith("base summary"))
+
+
+def note(root: Path, *options: str) -> str:
+    """The note on how the pull request was checked (the base summary used, or why in full)."""
+    (line,) = [ln for ln in run(root, "validate", "--base", "main", *options).output.splitlines() if ln.startswith("base summary")]
+    return line
 
 
 def warm(root: Path) -> None:
@@ -126,7 +133,7 @@ def test_hidden_additions_need_a_maintainer(base: Path) -> None:
 @pytest.mark.parametrize("damage", [b"", b"{not json", b'{"ok": true}', b"[1, 2]"])
 def test_damaged_summary_means_a_full_validation(base: Path, damage: bytes) -> None:
     warm(base)
-    (summary,) = (base / ".cache/campaign").glob("pr-base-*.json")
+    (summary,) = (base / ".cache/campaign").glob("base-summary.json")
     summary.write_bytes(damage)
     write(base, "data/signatories/cc/new.yaml", GOOD.replace("Ana", "Eva"))
     assert pr_check(base) == (0, "ok: 3 signatures, 5 missions, 0 actions\n")
@@ -142,7 +149,7 @@ def test_summary_is_per_base(base: Path) -> None:
     write(base, "data/signatories/cc/again.yaml", GOOD.replace("Ana", "Eva"))
     code, out = pr_check(base)  # a new base: validated in full, and the duplicate is found
     assert code == 1 and "duplicate signature" in out, out
-    assert len(list((base / ".cache/campaign").glob("pr-base-*.json"))) == 1
+    assert len(list((base / ".cache/campaign").glob("base-summary.json"))) == 1
 
 
 def test_ignored_files_under_data_mean_a_full_validation(base: Path) -> None:
@@ -158,7 +165,7 @@ def test_no_summary_of_a_work_tree_that_is_not_the_base(base: Path) -> None:
     write(base, "data/signatories/build/extra.yaml", GOOD.replace("Ana", "Extra"))
     write(base, "data/signatories/cc/new.yaml", GOOD.replace("Ana", "Eva"))
     assert pr_check(base)[0] == 0
-    assert not list((base / ".cache/campaign").glob("pr-base-*.json"))
+    assert not list((base / ".cache/campaign").glob("base-summary.json"))
 
 
 @pytest.mark.parametrize("target", ["jose.yaml", "/etc"])

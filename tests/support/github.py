@@ -20,6 +20,9 @@ repository on disk) the fake also serves git's smart HTTP at `/{owner}/{name}.gi
 the real `git http-backend`, accepting a token as the password of `x-access-token`, as GitHub
 does: the production intake clones and fetches from it.
 
+Workflow runs and their artifacts (the base summary's restore) are `support/github_actions.py`,
+in `gh.actions`.
+
 For tests and local experiments only; uvicorn runs it in a thread.
 """
 
@@ -41,6 +44,7 @@ import jwt
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from support.github_actions import BLOB, FakeActions
 from support.http import serve_in_thread
 
 DOCS = "https://docs.github.com/rest"
@@ -72,6 +76,8 @@ class FakeGitHub:
         self.refs: dict[str, str] = {}
         self.pulls: list[dict[str, Any]] = []
         self.issues: dict[int, dict[str, Any]] = {}
+        self.actions = FakeActions(repository, default_branch)
+        """Workflow runs and their artifacts (`support/github_actions.py`)."""
         self.requests: list[tuple[str, str, Any]] = []
         self.lock = threading.RLock()
         self.url = ""
@@ -212,8 +218,8 @@ class FakeGitHub:
         @app.middleware("http")
         async def record(request: Request, call_next: Any) -> Any:
             path = request.url.path
-            if path.startswith(f"/{self.repository}.git/"):
-                return await call_next(request)  # git's own authentication: `git_http`
+            if path.startswith((f"/{self.repository}.git/", f"{BLOB}/")):
+                return await call_next(request)  # git's own authentication (`git_http`); a signed blob URL
             body = await request.body()
             payload = json.loads(body) if body else None
             with self.lock:
@@ -230,6 +236,8 @@ class FakeGitHub:
             if request.url.path.startswith("/repos/") and not request.url.path.startswith(f"/repos/{self.repository}"):
                 return error(404, "Not Found")
             return await call_next(request)
+
+        self.actions.register(app, self._base, error)
 
         @app.get(repo + "/installation")
         async def installation() -> dict[str, Any]:

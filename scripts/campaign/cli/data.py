@@ -17,12 +17,16 @@ from campaign.review import incremental
 
 @main.command()
 @option("--base", metavar="REF", help="Also apply the pull-request rules to changes since REF (e.g. origin/main).")
+@option("--restore", metavar="github|FILE", help="With --base: first restore the base's summary (`github`: its workflow artifact).")
+@option("--summary", type=click.Path(dir_okay=False, path_type=Path), help="Also write the summary of HEAD's tree to this file.")
 @option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", help="`github` prints workflow annotations.")
 @click.pass_context
-def validate(ctx: click.Context, base: str | None, fmt: str) -> None:
+def validate(ctx: click.Context, base: str | None, restore: str | None, summary: Path | None, fmt: str) -> None:
     """Check every file under data/ and the rules between them; `path:line: message` per problem."""
     ctx.meta["format"] = fmt
-    result = incremental.validate(ctx.obj.root, base)
+    result = incremental.validate(ctx.obj.root, base, restore, summary)
+    if result.note:  # how it was checked: the base summary used, or why in full
+        click.echo(result.note, err=True)
     if result.warnings:  # look-alike names: for a maintainer, never a failure
         click.echo(render(result.warnings, fmt, "warning"), err=fmt == "text")
     if result.problems:

@@ -26,7 +26,8 @@ Endpoints used (API version 2022-11-28), and nothing else; `tests/support/github
     PATCH /repos/{repo}/issues/{number}           close it
 
 and, for an App's token (`app_token.py`): GET /repos/{repo}/installation and
-POST /app/installations/{id}/access_tokens.
+POST /app/installations/{id}/access_tokens; for the base summary (`artifacts.py`), the three
+artifact endpoints listed there.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class GitHubForge:
 
     # --- HTTP ---------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), json: Any = None,
+    def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), json: Any = None,
               params: dict[str, str] | None = None) -> httpx.Response:
         url = f"/repos/{self.repository}{path}"
         for attempt in range(3):
@@ -115,18 +116,37 @@ class GitHubForge:
             raise ForgeError(f"GitHub answered {method} {path} with {response.status_code}: {_message(response)}")
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def download(self, path: str, max_bytes: int) -> bytes:
+        """GET `path`, which answers with a redirect to a short-lived URL (an artifact's zip), and
+        that URL without the token (it carries its own credential); at most `max_bytes`."""
+        where = self.call("GET", path, ok=(302,)).headers.get("location", "")
+        if not where.startswith(("https://", "http://")):
+            raise ForgeError(f"GitHub answered GET {path} without a download address")
+        try:
+            with self.client.stream("GET", where) as response:
+                if response.status_code != 200:
+                    raise ForgeError(f"the download of {path} was answered with {response.status_code}")
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise ForgeError(f"the download of {path} is larger than {max_bytes} bytes")
+                return bytes(data)
+        except httpx.HTTPError as exc:
+            raise ForgeError(f"cannot download {path} ({type(exc).__name__}); try again later") from None
+
     def default_branch(self) -> str:
         if not self.base:
-            self.base = self._call("GET", "").json()["default_branch"]
+            self.base = self.call("GET", "").json()["default_branch"]
         return self.base
 
     def _tip(self, branch: str) -> str | None:
-        response = self._call("GET", f"/git/ref/heads/{branch}", ok=(200, 404))
+        response = self.call("GET", f"/git/ref/heads/{branch}", ok=(200, 404))
         return None if response.status_code == 404 else response.json()["object"]["sha"]
 
     def open_pull(self, branch: str, base: str) -> dict[str, Any] | None:
         owner = self.repository.split("/")[0]
-        pulls = self._call("GET", "/pulls", params={"head": f"{owner}:{branch}", "base": base, "state": "open"}).json()
+        pulls = self.call("GET", "/pulls", params={"head": f"{owner}:{branch}", "base": base, "state": "open"}).json()
         return pulls[0] if pulls else None
 
     # --- Forge --------------------------------------------------------------------------
@@ -142,14 +162,14 @@ class GitHubForge:
             tip = self._tip(branch)
             pull = self.open_pull(branch, base) if tip else None
             parent = tip if tip and pull and not fresh else base_sha
-            parent_tree = self._call("GET", f"/git/commits/{parent}").json()["tree"]["sha"]
+            parent_tree = self.call("GET", f"/git/commits/{parent}").json()["tree"]["sha"]
             entries = [self._entry(path, content) for path, content in sorted(files.items())]
-            tree = self._call("POST", "/git/trees", json={"base_tree": parent_tree, "tree": entries}).json()["sha"]
-            commit = self._call("POST", "/git/commits", json={"message": message, "tree": tree, "parents": [parent]}).json()["sha"]
+            tree = self.call("POST", "/git/trees", json={"base_tree": parent_tree, "tree": entries}).json()["sha"]
+            commit = self.call("POST", "/git/commits", json={"message": message, "tree": tree, "parents": [parent]}).json()["sha"]
             if tip is None:
-                moved = self._call("POST", "/git/refs", json={"ref": f"refs/heads/{branch}", "sha": commit}, ok=(201, 422))
+                moved = self.call("POST", "/git/refs", json={"ref": f"refs/heads/{branch}", "sha": commit}, ok=(201, 422))
             else:
-                moved = self._call("PATCH", f"/git/refs/heads/{branch}", json={"sha": commit, "force": parent != tip},
+                moved = self.call("PATCH", f"/git/refs/heads/{branch}", json={"sha": commit, "force": parent != tip},
                                    ok=(200, 422))
             if moved.status_code != 422:
                 break
@@ -159,31 +179,31 @@ class GitHubForge:
         if pull is None:
             pull = self.open_pull(branch, base)
         if pull is None:
-            pull = self._call("POST", "/pulls", json={"title": title, "head": branch, "base": base, "body": body,
+            pull = self.call("POST", "/pulls", json={"title": title, "head": branch, "base": base, "body": body,
                                                       "maintainer_can_modify": True}).json()
             return Published(branch, commit, base, pull["html_url"], pull["number"], opened=True)
-        self._call("PATCH", f"/pulls/{pull['number']}", json={"title": title, "body": body})
+        self.call("PATCH", f"/pulls/{pull['number']}", json={"title": title, "body": body})
         return Published(branch, commit, base, pull["html_url"], pull["number"])
 
     def _entry(self, path: str, content: bytes) -> dict[str, str]:
         try:
             return {"path": path, "mode": "100644", "type": "blob", "content": content.decode("utf-8")}
         except UnicodeDecodeError:
-            blob = self._call("POST", "/git/blobs", json={"content": base64.b64encode(content).decode(), "encoding": "base64"})
+            blob = self.call("POST", "/git/blobs", json={"content": base64.b64encode(content).decode(), "encoding": "base64"})
             return {"path": path, "mode": "100644", "type": "blob", "sha": blob.json()["sha"]}
 
     def comment(self, issue: int, body: str) -> None:
-        self._call("POST", f"/issues/{issue}/comments", json={"body": body})
+        self.call("POST", f"/issues/{issue}/comments", json={"body": body})
 
     def close_issue(self, issue: int) -> None:
-        self._call("PATCH", f"/issues/{issue}", json={"state": "closed", "state_reason": "completed"})
+        self.call("PATCH", f"/issues/{issue}", json={"state": "closed", "state_reason": "completed"})
 
     def pull(self, number: int) -> dict[str, Any]:
-        return self._call("GET", f"/pulls/{number}").json()
+        return self.call("GET", f"/pulls/{number}").json()
 
     def merge(self, number: int, sha: str, method: str = "squash") -> str:
         """Merge pull request `number` only if its head is still `sha`; the merge commit id."""
-        done = self._call("PUT", f"/pulls/{number}/merge", json={"sha": sha, "merge_method": method})
+        done = self.call("PUT", f"/pulls/{number}/merge", json={"sha": sha, "merge_method": method})
         return done.json()["sha"]
 
 

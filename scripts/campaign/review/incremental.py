@@ -3,10 +3,12 @@
 A signature pull request adds one file to a tree of 100,000 (ARCHITECTURE.md, "Scale"). Once the
 base tree has been validated, the merged tree has no problem the added files do not bring: the
 base is unchanged, so only the added files need parsing, checked against what the base already
-holds (names, fingerprints, mission ids). That summary of the base is cached in `.cache/campaign/`
-under the id of the base's git tree and a hash of the validating code, so it cannot describe any
-other content. It records whether the base was valid; when it was not, or the pull request does
-anything but add signature and action files, the whole tree is validated as without `--base`.
+holds (names, fingerprints, mission ids). That summary of the base (`summary.py`) names the git
+tree id it describes and the code version that made it, so it cannot describe any other content;
+on this machine the check writes it, on an empty runner it is restored (`restore`) from the
+trusted `base-summary` workflow's artifact. It records whether the base was valid; when it was
+not, when it is missing, stale or tampered, or when the pull request does anything but add
+signature and action files, the whole tree is validated as without `--base`, and the note says why.
 
 Duplicates found this way are reported on the added file, which is the one to remove; a full
 validation reports whichever of the two sorts later. Git-ignored files are invisible to the
@@ -15,20 +17,20 @@ diff, so this check assumes none under `data/` (a fresh checkout has none).
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from campaign.core.errors import Problem
-from campaign.core.files import write_json_quietly
+from campaign.core.errors import CampaignError, Problem
 from campaign.data import checks, dataset, duplicates, letter
-from campaign.data.cache import FOLDER, code_version
-from campaign.data.duplicates import Taken
+from campaign.data.cache import code_version
 from campaign.data.models import Action, Signature
+from campaign.forge.artifacts import Artifacts
 from campaign.review import rules as rules_module
+from campaign.review import summary as summary_module
 from campaign.review.rules import Change, allowed, changes, ignored, merge_base, rules, tracked, tree, unused_photos
+from campaign.review.summary import ArtifactSource, FileSource, Source, Summary
 
-PREFIX = "pr-base-"
 RECORDS = (dataset.SIGNATORIES, dataset.ACTIONS)
 FOLDERS = ("data", "docs/assets/actions")
 """Where a file changes what validation finds."""
@@ -38,89 +40,76 @@ def _files(root: Path) -> set[str]:
     return {rel for folder in RECORDS for rel in dataset.data_files(root, folder)}
 
 
-@dataclass
-class Summary:
-    """What a validated base tree holds that an added file could clash with."""
-
-    ok: bool
-    missions: list[str] = field(default_factory=list)
-    taken: Taken = field(default_factory=Taken)
-    signatures: int = 0
-    actions: int = 0
-
-    @classmethod
-    def of(cls, ds: dataset.Dataset) -> Summary:
-        taken = Taken()
-        for rec in ds.signatures:
-            taken.claim(rec)
-        return cls(not checks.validate(ds), sorted(ds.mission_by_id), taken, len(ds.signatures), len(ds.actions))
-
-
 @dataclass(frozen=True)
 class Result:
     problems: list[Problem]
     summary: str
     warnings: list[Problem] = field(default_factory=list)
     """For a maintainer (look-alike names); they never fail the check."""
+    note: str = ""
+    """How the pull request was checked: the base summary restored, or why it was validated in full."""
 
 
-def _cache_path(root: Path, key: str) -> Path:
-    return root / FOLDER / f"{PREFIX}{key}.json"
+def version() -> str:
+    """The code version a base summary must have been made by: this tool's validating code."""
+    return code_version(checks, dataset, letter, duplicates, rules_module, summary_module)
 
 
-def _read(path: Path) -> Summary | None:
-    try:
-        s = json.loads(path.read_bytes())
-        taken = Taken(s["names"], s["fingerprints"], s["skeletons"])
-        return Summary(s["ok"], s["missions"], taken, s["signatures"], s["actions"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # missing or unreadable: validate in full and write it again
+def source(spec: str, commit: str, base: str) -> Source:
+    """`--restore`: `github` (the artifact published for the base commit), else a summary file."""
+    if spec != "github":
+        return FileSource(Path(spec))
+    branch = base.removeprefix("refs/").removeprefix("remotes/").removeprefix("heads/").removeprefix("origin/")
+    return ArtifactSource(Artifacts.from_env(dict(os.environ)), branch, commit)
 
 
-def _write(path: Path, summary: Summary) -> None:
-    """Atomically, replacing summaries of other bases; one that cannot be written is not kept."""
-    data = {"ok": summary.ok, "missions": summary.missions, "names": summary.taken.names,
-            "fingerprints": summary.taken.fingerprints, "skeletons": summary.taken.skeletons,
-            "signatures": summary.signatures, "actions": summary.actions}
-    try:
-        for old in path.parent.glob(f"{PREFIX}*.json"):
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
-    write_json_quietly(path, data)
-
-
-def validate(root: Path, base: str | None = None) -> Result:
-    """`campaign validate`: every problem of the data, and with `base` of the pull request onto it."""
+def validate(root: Path, base: str | None = None, restore: str | None = None, write: Path | None = None) -> Result:
+    """`campaign validate`: every problem of the data, and with `base` of the pull request onto it
+    (first restoring the base's summary from `restore`, see `source`); with `write`, also write
+    the summary of this tree, which must be HEAD's, to that file (the trusted workflow)."""
     if base:
-        return check(root, base)
+        return check(root, base, restore)
     ds = dataset.load(root)
     problems, warnings = checks.review(ds)
-    return Result(problems, ds.summary(), warnings)
+    note = ""
+    if write:
+        if changes(root, "HEAD") or ignored(root, *FOLDERS):
+            raise CampaignError([Problem(".", 1, "the work tree differs from HEAD (changed, untracked or ignored files): "
+                                         "a summary describes a commit's tree; commit or remove them first")])
+        written = summary_module.write(write, Summary.of(ds), tree(root, "HEAD"), version())
+        note = f"base summary {'written to' if written else 'NOT written to'} {write}"
+        if not written:
+            problems.append(Problem(str(write), 1, "cannot write the summary there; check the folder exists and is writable"))
+    return Result(problems, ds.summary(), warnings, note)
 
 
-def check(root: Path, base: str) -> Result:
+def check(root: Path, base: str, restore: str | None = None) -> Result:
     """Every problem of the work tree as a pull request onto `base`."""
     commit = merge_base(root, base)
     found = changes(root, commit)
-    key = f"{tree(root, commit)}-{code_version(checks, dataset, letter, duplicates, rules_module)[:16]}"
     # Ignored files are validated but in no diff: with any, the work tree is not base + additions.
     incremental = bool(found) and all(allowed(c) for c in found) and not ignored(root, *FOLDERS)
-    summary = _read(_cache_path(root, key)) if incremental else None
+    if not incremental:
+        return _full(root, found, None, "base summary not used (the pull request does more than add signature or action files): validated in full")
+    restored = f"base summary {summary_module.restore(root, source(restore, commit, base))}; " if restore else ""
+    key = (tree(root, commit), version())
+    loaded = summary_module.read(summary_module.path(root), *key)
+    summary = loaded.summary
     if summary is None or not summary.ok:
+        why = loaded.reason if summary is None else "not used (the base has problems of its own)"
         # An added photo may be what a base action lacked: then the base alone is not known.
-        summarise = incremental and summary is None and not any(c.path.startswith("docs/") for c in found)
-        return _full(root, found, (commit, key) if summarise else None)
+        summarise = summary is None and not any(c.path.startswith("docs/") for c in found)
+        return _full(root, found, (commit, *key) if summarise else None, f"{restored}base summary {why}: validated in full")
     problems = _added(root, found, summary)
     n = len(found)
     return Result(problems, f"ok: {n} added file{'' if n == 1 else 's'} checked against {summary.signatures} signatures, "
                             f"{len(summary.missions)} missions and {summary.actions} actions already validated",
-                  sorted(set(summary.taken.look_alikes)))
+                  sorted(set(summary.taken.look_alikes)), f"{restored}base summary used: only the added files checked")
 
 
-def _full(root: Path, found: list[Change], base_key: tuple[str, str] | None) -> Result:
-    """Validate the whole tree; with (base commit, key), summarise the base: the tree without
-    the added files, when its record files are exactly those of the base commit."""
+def _full(root: Path, found: list[Change], base_key: tuple[str, str, str] | None, note: str) -> Result:
+    """Validate the whole tree; with (base commit, tree id, code version), summarise the base:
+    the tree without the added files, when its record files are exactly those of the base commit."""
     ds = dataset.load(root)
     problems, warnings = checks.review(ds)
     problems = sorted(set(problems + rules(found) + unused_photos(root, found)))
@@ -129,8 +118,8 @@ def _full(root: Path, found: list[Change], base_key: tuple[str, str] | None) -> 
         base = replace(ds, signatures=[r for r in ds.signatures if r.path not in added],
                        actions=[r for r in ds.actions if r.path not in added],
                        problems=[p for p in ds.problems if p.path not in added])
-        _write(_cache_path(root, base_key[1]), Summary.of(base))
-    return Result(problems, ds.summary(), warnings)
+        summary_module.write(summary_module.path(root), Summary.of(base), base_key[1], base_key[2])
+    return Result(problems, ds.summary(), warnings, note)
 
 
 def _added(root: Path, found: list[Change], summary: Summary) -> list[Problem]:
