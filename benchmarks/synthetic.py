@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from campaign.data import dataset
 from campaign.data.models import Signature
-from campaign.data.signatures import relative_path, to_yaml
+from campaign.data.signatures import SCHEMA_FROM_SHARD, relative_path, to_yaml
 
 GIVEN = [
     "Ana", "José", "Zoë", "Siobhán", "Łukasz", "Björk", "Çağla", "Đorđe", "Nguyễn", "Ngozi",
@@ -54,31 +55,57 @@ def copy_repo(source: Path, target: Path, with_signatures: bool = False) -> Path
     return target
 
 
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _text(fields: dict[str, object]) -> str:
+    """A signature file's text as `signatures.to_yaml` writes it, without building a model."""
+    lines = [f"# yaml-language-server: $schema={SCHEMA_FROM_SHARD}"]
+    for key, value in fields.items():
+        if value is not None:
+            lines.append(f"{key}: {str(value).lower() if isinstance(value, bool) else _quoted(str(value))}")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class _Key:
+    """What `relative_path` reads of a signature (its duplicate key's name and country)."""
+
+    name: str
+    country: str
+
+
 def generate(root: Path, count: int, seed: int = 10) -> list[Path]:
-    """Write `count` valid signatures into root/data/signatories; return their paths."""
+    """Write `count` valid signatures into root/data/signatories; return their paths.
+
+    Files are written as text (a million pydantic round-trips would take minutes); the first
+    hundred are compared with what the model writes, so the two cannot drift apart."""
     ds = dataset.load(root)
     rng = random.Random(seed)
     codes = sorted({r.model.country for r in ds.missions if r.model.primary})
-    missions = {code: ds.mission_for(code) for code in codes}
+    missions = {code: ds.mission_for(code).id for code in codes}  # type: ignore[union-attr]
     start = dt.date(2026, 9, 1)
     written = []
+    folders: set[Path] = set()
     for i, name in enumerate(names(count, seed)):
         country = rng.choice(codes)
         org = i % 50 == 0
-        sig = Signature(
-            type="organisation" if org else "individual",
-            name=name,
-            country=country,
-            mission=missions[country].id,
-            signed=start + dt.timedelta(days=rng.randrange(90)),
-            publish=rng.random() < 0.85,
-            letter=rng.random() < 0.95,
-            url=f"https://example.org/org/{i}" if org else None,
-            fingerprint=f"{rng.getrandbits(256):064x}",
-            source="form",
-        )
-        path = root / relative_path(sig)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_yaml(sig), encoding="utf-8")
+        fields: dict[str, object] = {
+            "type": "organisation" if org else "individual", "name": name, "country": country,
+            "mission": missions[country], "signed": (start + dt.timedelta(days=rng.randrange(90))).isoformat(),
+            "publish": rng.random() < 0.85, "letter": rng.random() < 0.95,
+            "url": f"https://example.org/org/{i}" if org else None,
+            "fingerprint": f"{rng.getrandbits(256):064x}", "source": "form",
+        }
+        text = _text(fields)
+        if i < 100:
+            assert text == to_yaml(Signature.model_validate(fields)), f"synthetic file {i} differs from to_yaml"
+        path = root / relative_path(_Key(name, country))  # type: ignore[arg-type]
+        if path.parent not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(path.parent)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
         written.append(path)
     return written

@@ -8,8 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from campaign.data import dataset
-from campaign.data.cache import FOLDER
+from campaign.data import dataset, folders
+from campaign.data.cache import FOLDER, code_version
 from support.builders import write
 from test_validate import GOOD
 
@@ -24,7 +24,7 @@ def test_cached_records_equal_fresh_ones(repo: Path) -> None:
     write(repo, "data/signatories/bb/two.yaml", GOOD.replace("Ana", "Rui") + "consent: '2026-11'\n")
     fresh = names(repo, use_cache=False)
     first = names(repo)  # fills the cache
-    assert (repo / FOLDER / "signatories.json").is_file()
+    assert (repo / FOLDER / "signatories.jsonl").is_file()
     second = names(repo)  # served from it
     assert fresh == first == second
 
@@ -42,15 +42,63 @@ def test_a_changed_file_is_validated_again(repo: Path) -> None:
     ]
 
 
+def cached_paths(root: Path) -> list[str]:
+    lines = (root / FOLDER / "signatories.jsonl").read_text().splitlines()
+    assert json.loads(lines[0]) == {"version": code_version()}
+    return [line.split("\t", 1)[0] for line in lines[1:]]
+
+
 def test_a_foreign_or_broken_cache_is_ignored(repo: Path) -> None:
     write(repo, "data/signatories/aa/one.yaml", GOOD)
-    cache = repo / FOLDER / "signatories.json"
+    cache = repo / FOLDER / "signatories.jsonl"
     cache.parent.mkdir(parents=True)
-    cache.write_text(json.dumps({"version": "other", "entries": {"data/signatories/aa/one.yaml": "x"}}))
+    cache.write_text(json.dumps({"version": "other"}) + "\ndata/signatories/aa/one.yaml\tx\n")
     assert len(names(repo)) == 1
     cache.write_text("{not json")
     assert len(names(repo)) == 1
-    assert json.loads(cache.read_text())["entries"].keys() == {"data/signatories/aa/one.yaml"}
+    assert cached_paths(repo) == ["data/signatories/aa/one.yaml"]
+
+
+def test_damaged_rows_are_parsed_again_and_nothing_is_lost(repo: Path) -> None:
+    for name in ("Ana", "Rui", "Eva"):
+        write(repo, f"data/signatories/aa/{name.lower()}.yaml", GOOD.replace("Ana", name))
+    fresh = names(repo, use_cache=False)
+    names(repo)
+    cache = repo / FOLDER / "signatories.jsonl"
+    head, *rows = cache.read_text().splitlines()
+    damaged = [rows[0].rsplit("\t", 1)[0] + "\t[{]", rows[1].replace("2026-11-28", "not a date"), "garbage"]
+    cache.write_text("\n".join([head, *damaged]) + "\n")
+    assert names(repo) == fresh
+    assert cached_paths(repo) == sorted(fresh)
+
+
+def test_a_fresh_checkout_reuses_rows_by_content_and_forgets_deleted_files(repo: Path, monkeypatch) -> None:
+    for name in ("Ana", "Rui", "Eva"):
+        write(repo, f"data/signatories/aa/{name.lower()}.yaml", GOOD.replace("Ana", name))
+    fresh = names(repo)
+    parsed = []
+    real = folders.parse
+    monkeypatch.setattr(folders, "parse", lambda *a, **k: parsed.append(a[0]) or real(*a, **k))
+    for path in (repo / "data/signatories/aa").iterdir():  # new inodes and times, same bytes
+        data = path.read_bytes()
+        path.unlink()
+        path.write_bytes(data)
+    (repo / "data/signatories/aa/rui.yaml").unlink()
+    del fresh["data/signatories/aa/rui.yaml"]
+    assert names(repo) == fresh and parsed == []  # hashed, not parsed
+    assert cached_paths(repo) == sorted(fresh)
+
+
+def test_streamed_signatures_equal_loaded_ones(repo: Path) -> None:
+    for name in ("Ana", "Rui"):
+        write(repo, f"data/signatories/aa/{name.lower()}.yaml", GOOD.replace("Ana", name))
+    write(repo, "data/signatories/aa/bad.yaml", "name: [")
+    whole = dataset.load(repo)
+    lean = dataset.load(repo, signatures=False)
+    assert lean.signatures == [] and not [p for p in lean.problems if "signatories" in p.path]
+    streamed = list(dataset.stream_signatures(lean))
+    assert [(r.path, r.model, r.lines) for r in streamed] == [(r.path, r.model, r.lines) for r in whole.signatures]
+    assert lean.problems == whole.problems
 
 
 def test_parallel_parsing_gives_the_same_records_and_problems(repo: Path, monkeypatch) -> None:
@@ -68,9 +116,9 @@ def test_parallel_parsing_gives_the_same_records_and_problems(repo: Path, monkey
 
     serial = load("1")
     spawned = []
-    real = dataset.multiprocessing.get_context
-    monkeypatch.setattr(dataset.multiprocessing, "get_context", lambda kind: spawned.append(kind) or real(kind))
-    monkeypatch.setattr(dataset, "PARALLEL_FROM", 4)
+    real = folders.multiprocessing.get_context
+    monkeypatch.setattr(folders.multiprocessing, "get_context", lambda kind: spawned.append(kind) or real(kind))
+    monkeypatch.setattr(folders, "PARALLEL_FROM", 4)
     parallel = load("2")
     assert spawned == ["spawn"]
     assert parallel == serial
@@ -84,7 +132,7 @@ def test_workers_that_die_leave_the_parsing_to_this_process(repo: Path, monkeypa
     monkeypatch.setenv("CAMPAIGN_JOBS", "1")
     serial = dataset.load(repo, use_cache=False)
     monkeypatch.setenv("CAMPAIGN_JOBS", "2")
-    monkeypatch.setattr(dataset, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(folders, "PARALLEL_FROM", 4)
     multiprocessing.set_executable("/bin/false")  # every worker exits at once
     try:
         parallel = dataset.load(repo, use_cache=False)

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from campaign.review import summary
+
 ROOT = Path(__file__).resolve().parents[1]
-MINE = ["intake.yml", "validate.yml", "deploy.yml"]
+MINE = ["intake.yml", "validate.yml", "deploy.yml", "dispatch.yml", "base-summary.yml"]
 
 
 def load(name: str) -> dict[str, Any]:
@@ -46,10 +48,11 @@ def test_least_privilege_pinned_and_no_expressions_in_shell(name: str) -> None:
 def test_validate_runs_on_pull_request_with_a_read_only_token() -> None:
     workflow = load("validate.yml")
     assert set(workflow["on"]) == {"pull_request"}
-    for name in ("data", "tests", "site"):
+    for name in ("tests", "site"):
         assert workflow["jobs"][name]["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["data"]["permissions"] == {"contents": "read", "actions": "read"}  # the artifact
     runs = [s["run"] for s in steps(workflow) if "run" in s]
-    assert 'campaign validate --base "origin/$BASE_REF" --format github' in runs
+    assert 'campaign validate --base "origin/$BASE_REF" --restore github --format github' in runs
     assert any("mkdocs build --strict" in r for r in runs) and ".ci/run" in runs
     automerge = workflow["jobs"]["automerge"]
     assert set(automerge["needs"]) == {"data", "tests", "site"}
@@ -85,8 +88,37 @@ def test_the_path_rules_run_with_the_target_branch_s_tool() -> None:
     assert checkouts["tool"]["ref"] == "${{ github.event.pull_request.base.sha }}"
     assert "ref" not in checkouts["pr"] and checkouts["pr"]["fetch-depth"] == 0
     runs = [s for s in job["steps"] if "run" in s]
-    installs = [s["run"] for s in runs if "install" in s["run"]]
-    assert installs and all(r.rstrip().endswith("./tool") for r in installs)
+    installs = [s["run"] for s in runs if "setup" in s["run"]]
+    assert installs == ["tool/scripts/setup --runtime"]
+    assert checkouts["tool"]["sparse-checkout"] == "scripts"  # the code, not 100,000 signature files
     (validate,) = [s for s in runs if "campaign validate" in s["run"]]
     assert validate["working-directory"] == "pr"
-    assert not any(s.get("working-directory") == "pr" and "install" in s["run"] for s in runs)
+    assert not any(s.get("working-directory") == "pr" and "setup" in s["run"] for s in runs)
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_workflows_install_from_the_lock_with_a_cache_of_uv_s_downloads(name: str) -> None:
+    """`scripts/setup --runtime` (uv sync --frozen), never `pip install` of whatever is newest."""
+    workflow = load(name)
+    text = (ROOT / ".github" / "workflows" / name).read_text()
+    assert "pip install" not in text
+    for job_name, job in workflow["jobs"].items():
+        runs = [s["run"] for s in job.get("steps", []) if "run" in s]
+        if not any("campaign " in r for r in runs):
+            continue  # e.g. the Pages deploy job
+        assert any(r.endswith("scripts/setup --runtime") for r in runs), job_name
+        (cache,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/cache@")]
+        assert cache["with"]["path"] == "~/.cache/uv" and "uv.lock" in cache["with"]["key"], job_name
+
+
+def test_the_base_summary_is_published_by_a_trusted_push_to_the_default_branch() -> None:
+    """The one writer of the artifact the pull-request check restores (review/summary.py)."""
+    workflow = load(summary.WORKFLOW)
+    assert workflow["on"] == {"push": {"branches": ["main"]}}
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    assert 'campaign validate --format github --summary "$RUNNER_TEMP/base-summary/base-summary.json"' in runs
+    (upload,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    assert upload["with"]["name"] == summary.ARTIFACT
+    assert upload["with"]["path"].endswith(f"/{summary.NAME}") and upload["with"]["if-no-files-found"] == "error"

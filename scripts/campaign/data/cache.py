@@ -4,8 +4,9 @@ Entries are keyed by path and checked first by the file's stat (size, mtime, cti
 read needed), then by the SHA-256 of its bytes (survives a fresh checkout, where every mtime
 changes). Only files that validated cleanly are cached. The whole cache is dropped when the
 code that parses and validates changes, or a library it relies on is upgraded. It lives in
-`.cache/campaign/` (git-ignored) as JSON, never pickle: a cache file restored from elsewhere
-must not be able to run code.
+`.cache/campaign/` (git-ignored) as JSON Lines, never pickle: a cache file restored from
+elsewhere must not be able to run code. It is read and written as a stream (`folders.stream`),
+so its memory does not grow with the number of records.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ import json
 import os
 import sys
 import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from campaign.core.files import write_json_quietly
 from campaign.data import confusables, countries, models, text, yamlio
 
 FOLDER = ".cache/campaign"
@@ -51,64 +51,99 @@ def stat_key(st: os.stat_result) -> StatKey:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-@dataclass
-class Entry:
-    """One validated file: its stat and hash, the model's JSON dump and its key lines."""
-
-    stat: StatKey
-    sha: str
-    data: dict[str, Any]
-    lines: dict[str, int]
+Row = tuple[str, StatKey, str, str]
+"""One cached file: its path, stat and SHA-256, and the JSON text of [model dump, key lines]."""
 
 
-@dataclass
 class RecordCache:
-    """Validated records by repository-relative path, for one kind of file."""
+    """Validated records of one kind of file, as JSON Lines sorted by path, read and written as a stream.
 
-    path: Path
-    version: str
-    entries: dict[str, Entry] = field(default_factory=dict)
-    dirty: bool = False
+    The first line is `{"version": ...}`; each further line is `path, size, mtime, ctime, inode,
+    sha` separated by tabs, then a tab and the JSON of [dump, lines]. Paths hold no tab or line
+    break (validation refuses such names before anything is cached). Nothing is held in memory
+    but the row being read: a million records cost a million lines on disk, not gigabytes here.
+    A missing, unreadable or foreign file is an empty cache; a damaged line ends it.
+    """
 
-    @classmethod
-    def open(cls, root: Path, kind: str) -> RecordCache:
-        path = root / FOLDER / f"{kind}.json"
-        version = code_version()
+    def __init__(self, root: Path, kind: str) -> None:
+        self.path = root / FOLDER / f"{kind}.jsonl"
+        self.version = code_version()
+        self._file: Any = None
         try:
-            stored = json.loads(path.read_bytes())
-            if stored["version"] == version:
-                entries = {rel: Entry(tuple(e[0]), e[1], e[2], e[3]) for rel, e in stored["entries"].items()}
-                return cls(path, version, entries)
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            pass  # a missing, unreadable or foreign cache is an empty one
-        return cls(path, version, dirty=True)
+            self._file = open(self.path, encoding="utf-8", newline="\n")  # noqa: SIM115 - kept open for two passes
+            if json.loads(self._file.readline()).get("version") != self.version:
+                self.close()
+        except (OSError, ValueError, AttributeError, UnicodeDecodeError):
+            self.close()
 
-    def by_stat(self, rel: str, key: StatKey) -> Entry | None:
-        entry = self.entries.get(rel)
-        return entry if entry is not None and entry.stat == key else None
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
-    def by_content(self, rel: str, key: StatKey, sha: str) -> Entry | None:
-        entry = self.entries.get(rel)
-        if entry is None or entry.sha != sha:
-            return None
-        if entry.stat != key:
-            entry.stat = key
-            self.dirty = True
-        return entry
+    def rows(self) -> Iterator[Row]:
+        """Every row, in path order (each call reads the same file from its start)."""
+        if self._file is None:
+            return
+        try:
+            self._file.seek(0)
+            self._file.readline()
+            for line in self._file:
+                path, size, mtime, ctime, ino, sha, rest = line.rstrip("\n").split("\t", 6)
+                yield path, (int(size), int(mtime), int(ctime), int(ino)), sha, rest
+        except (OSError, ValueError, UnicodeDecodeError):
+            return  # a damaged line ends the cache: the files after it are parsed again
 
-    def put(self, rel: str, entry: Entry) -> None:
-        self.entries[rel] = entry
-        self.dirty = True
+    def writer(self) -> Writer:
+        return Writer(self.path, self.version)
 
-    def keep_only(self, paths: set[str]) -> None:
-        """Forget files that no longer exist."""
-        gone = self.entries.keys() - paths
-        for rel in gone:
-            del self.entries[rel]
-        self.dirty = self.dirty or bool(gone)
 
-    def save(self) -> None:
-        """Write atomically; a cache that cannot be written is simply not kept."""
-        if self.dirty:
-            entries = {rel: [e.stat, e.sha, e.data, e.lines] for rel, e in self.entries.items()}
-            write_json_quietly(self.path, {"version": self.version, "entries": entries})
+def entry(rest: str) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """A row's (dump, lines), or None when its JSON is damaged."""
+    try:
+        data, lines = json.loads(rest)
+        return (data, lines) if isinstance(data, dict) and isinstance(lines, dict) else None
+    except (ValueError, TypeError):
+        return None
+
+
+def row_text(data: dict[str, Any], lines: dict[str, int]) -> str:
+    return json.dumps([data, lines], ensure_ascii=False, separators=(",", ":"))
+
+
+class Writer:
+    """A new cache file written row by row (in path order) into a temporary file, renamed by
+    `commit`; a cache that cannot be written is simply not kept."""
+
+    def __init__(self, path: Path, version: str) -> None:
+        self.path = path
+        self._tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self._file: Any = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self._tmp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            self._file.write(json.dumps({"version": version}) + "\n")
+        except OSError:
+            self.discard()
+
+    def add(self, path: str, stat: StatKey, sha: str, rest: str) -> None:
+        if self._file is not None:
+            try:
+                self._file.write(f"{path}\t{stat[0]}\t{stat[1]}\t{stat[2]}\t{stat[3]}\t{sha}\t{rest}\n")
+            except (OSError, UnicodeEncodeError):
+                self.discard()
+
+    def commit(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.close()
+                self._file = None
+                os.replace(self._tmp, self.path)
+            except OSError:
+                self.discard()
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._tmp.unlink(missing_ok=True)

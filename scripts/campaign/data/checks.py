@@ -5,11 +5,13 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 from campaign.core.errors import Problem
 from campaign.data import countries, letter, photos
-from campaign.data.dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset, Record
+from campaign.data.dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset, Record, stream_signatures
+from campaign.data.dataset import load as dataset_load
 from campaign.data.duplicates import Taken
 from campaign.data.models import Action, Signature
 
@@ -131,6 +133,47 @@ def review(ds: Dataset) -> tuple[list[Problem], list[Problem]]:
     repeats; and the warnings a maintainer should look at (they never fail validation)."""
     problems, warnings = _check(ds)
     return sorted(set(ds.problems + problems)), sorted(set(warnings))
+
+
+@dataclass
+class Reviewed:
+    """A whole tree validated with its signatures streamed (`review_tree`)."""
+
+    ds: Dataset
+    """Everything but the signatures (they were streamed, not kept)."""
+    problems: list[Problem]
+    warnings: list[Problem]
+    taken: Taken
+    signatures: int
+    base: tuple[bool, Taken, int] | None = None
+    """With `without`: whether the tree minus those files is valid, its keys and its signature count."""
+
+    def summary(self) -> str:
+        return f"ok: {self.signatures} signatures, {len(self.ds.missions)} missions, {len(self.ds.actions)} actions"
+
+
+def review_tree(root: Path, use_cache: bool = True, without: set[str] | None = None) -> Reviewed:
+    """`review` of the whole tree, one signature at a time: memory grows with the keys of the
+    duplicate rule, not with the records (ARCHITECTURE.md, "Scale"). With `without` (the files
+    a pull request adds), also judge the tree without them: the base a summary describes."""
+    ds = dataset_load(root, use_cache, signatures=False)
+    taken, base_taken = Taken(), Taken()
+    others = [*_missions(ds), *_actions(ds), *_letters(ds)]
+    problems: list[Problem] = []
+    base_problems: list[Problem] = []
+    missions = ds.mission_by_id
+    count = base_count = 0
+    for rec in stream_signatures(ds, use_cache):
+        count += 1
+        problems += signature(rec, missions, taken)
+        if without is not None and rec.path not in without:
+            base_count += 1
+            base_problems += signature(rec, missions, base_taken)
+    base = None
+    if without is not None:
+        base_problems += [p for p in (*ds.problems, *others) if p.path not in without]
+        base = (not base_problems, base_taken, base_count)
+    return Reviewed(ds, sorted(set(ds.problems + others + problems)), sorted(set(taken.look_alikes)), taken, count, base)
 
 
 def validate(ds: Dataset) -> list[Problem]:

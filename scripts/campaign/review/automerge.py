@@ -43,7 +43,8 @@ def automerge(root: Path, base: str, number: int, sha: str, forge: GitHubForge |
     others = [c.path for c in changes if c.status != "A" or not c.path.startswith(f"{dataset.SIGNATORIES}/")]
     if not changes or others:
         return f"not automerged: the pull request changes more than signatures ({', '.join(others[:5]) or 'nothing'})"
-    problems, warnings = checks.review(dataset.load(root))
+    whole = checks.review_tree(root)
+    problems, warnings = whole.problems, whole.warnings
     problems += rules.rules(changes)
     if problems:
         raise CampaignError(problems)

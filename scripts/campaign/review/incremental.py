@@ -18,7 +18,7 @@ diff, so this check assumes none under `data/` (a fresh checkout has none).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
@@ -69,18 +69,18 @@ def validate(root: Path, base: str | None = None, restore: str | None = None, wr
     the summary of this tree, which must be HEAD's, to that file (the trusted workflow)."""
     if base:
         return check(root, base, restore)
-    ds = dataset.load(root)
-    problems, warnings = checks.review(ds)
+    tree_ = checks.review_tree(root)
+    problems, warnings = tree_.problems, tree_.warnings
     note = ""
     if write:
         if changes(root, "HEAD") or ignored(root, *FOLDERS):
             raise CampaignError([Problem(".", 1, "the work tree differs from HEAD (changed, untracked or ignored files): "
                                          "a summary describes a commit's tree; commit or remove them first")])
-        written = summary_module.write(write, Summary.of(ds), tree(root, "HEAD"), version())
+        written = summary_module.write(write, Summary.of(tree_), tree(root, "HEAD"), version())
         note = f"base summary {'written to' if written else 'NOT written to'} {write}"
         if not written:
             problems.append(Problem(str(write), 1, "cannot write the summary there; check the folder exists and is writable"))
-    return Result(problems, ds.summary(), warnings, note)
+    return Result(problems, tree_.summary(), warnings, note)
 
 
 def check(root: Path, base: str, restore: str | None = None) -> Result:
@@ -110,16 +110,13 @@ def check(root: Path, base: str, restore: str | None = None) -> Result:
 def _full(root: Path, found: list[Change], base_key: tuple[str, str, str] | None, note: str) -> Result:
     """Validate the whole tree; with (base commit, tree id, code version), summarise the base:
     the tree without the added files, when its record files are exactly those of the base commit."""
-    ds = dataset.load(root)
-    problems, warnings = checks.review(ds)
-    problems = sorted(set(problems + rules(found) + unused_photos(root, found)))
     added = {c.path for c in found}
-    if base_key and tracked(root, base_key[0], *RECORDS) == _files(root) - added:
-        base = replace(ds, signatures=[r for r in ds.signatures if r.path not in added],
-                       actions=[r for r in ds.actions if r.path not in added],
-                       problems=[p for p in ds.problems if p.path not in added])
-        summary_module.write(summary_module.path(root), Summary.of(base), base_key[1], base_key[2])
-    return Result(problems, ds.summary(), warnings, note)
+    summarise = bool(base_key) and tracked(root, base_key[0], *RECORDS) == _files(root) - added  # type: ignore[index]
+    whole = checks.review_tree(root, without=added if summarise else None)
+    problems = sorted(set(whole.problems + rules(found) + unused_photos(root, found)))
+    if summarise and base_key:
+        summary_module.write(summary_module.path(root), Summary.of(whole, added), base_key[1], base_key[2])
+    return Result(problems, whole.summary(), whole.warnings, note)
 
 
 def _added(root: Path, found: list[Change], summary: Summary) -> list[Problem]:

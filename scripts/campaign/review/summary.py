@@ -28,7 +28,6 @@ from campaign.core.errors import ForgeError
 from campaign.core.files import write_atomic
 from campaign.data import checks
 from campaign.data.cache import FOLDER
-from campaign.data.dataset import Dataset
 from campaign.data.duplicates import Taken
 from campaign.forge.artifacts import Artifacts
 
@@ -52,11 +51,15 @@ class Summary:
     actions: int = 0
 
     @classmethod
-    def of(cls, ds: Dataset) -> Summary:
-        taken = Taken()
-        for rec in ds.signatures:
-            taken.claim(rec)
-        return cls(not checks.validate(ds), sorted(ds.mission_by_id), taken, len(ds.signatures), len(ds.actions))
+    def of(cls, tree: checks.Reviewed, without: set[str] | None = None) -> Summary:
+        """The summary of a reviewed tree; with `without`, of the tree without those files
+        (`review_tree` must have been asked for that base)."""
+        actions = len(tree.ds.actions)
+        if without is None or tree.base is None:
+            return cls(not tree.problems, sorted(tree.ds.mission_by_id), tree.taken, tree.signatures, actions)
+        ok, taken, count = tree.base
+        actions -= sum(1 for r in tree.ds.actions if r.path in without)
+        return cls(ok, sorted(tree.ds.mission_by_id), taken, count, actions)
 
     def payload(self) -> dict[str, Any]:
         return {"ok": self.ok, "missions": self.missions, "names": self.taken.names,

@@ -1,0 +1,203 @@
+"""The record folders (`data/signatories/`, `data/actions/`), streamed: one Record at a time, in
+path order, each taken from the record cache when unchanged (ARCHITECTURE.md, "Scale").
+
+Nothing here holds every record: the files are listed and classified against the cache in a
+first pass, the changed ones parsed in worker processes (results consumed in order as they come),
+and a second pass yields each record and writes the new cache file row by row. A million
+signatures cost their list of paths in memory, not their models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import multiprocessing
+import os
+import stat
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import cache
+from itertools import repeat
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from campaign.core.errors import Problem
+from campaign.data.cache import RecordCache, Row, StatKey, entry, row_text, stat_key
+from campaign.data.parsing import M, Record, data_files, parse, path_problem, read, unreadable
+
+IGNORED = {".gitkeep", "README.md"}
+Parsed = tuple[str, str | None, str | None, list[Problem]]
+"""One file parsed: its path, SHA-256, the JSON text of [model dump (JSON mode), key lines], and
+its problems. The text is None when the file is invalid, or unchanged from the SHA-256 the caller knew."""
+
+PARALLEL_FROM = 4000
+"""Parse in worker processes when at least this many files changed (a fresh clone, a new cache)."""
+MAX_JOBS = 8
+"""At most this many workers (about 50 MiB each): more cores bring little more."""
+CHUNK = 2000
+"""Files per task: small enough that results waiting to be consumed stay small."""
+
+
+def parse_files(root: Path, model: type[BaseModel], items: list[tuple[str, str | None]]) -> list[Parsed]:
+    """Read, hash and (unless the hash is the known one) parse and validate each (path, known sha)."""
+    found: list[Parsed] = []
+    for rel, known in items:
+        raw = read(root, rel)
+        if isinstance(raw, Problem):
+            found.append((rel, None, None, [raw]))
+            continue
+        sha = hashlib.sha256(raw).hexdigest()
+        if sha == known:
+            found.append((rel, sha, None, []))
+            continue
+        obj, doc, problems = parse(rel, raw, model)
+        if obj is None or doc is None:
+            found.append((rel, sha, None, problems))
+        else:
+            found.append((rel, sha, row_text(obj.model_dump(mode="json", exclude_defaults=True), doc.top_lines()), problems))
+    return found
+
+
+def jobs() -> int:
+    """Worker processes for parsing: CAMPAIGN_JOBS, else the usable CPUs (1 means none)."""
+    try:
+        return max(1, int(os.environ.get("CAMPAIGN_JOBS", "")))
+    except ValueError:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def parse_all(root: Path, model: type[BaseModel], items: list[tuple[str, str | None]]) -> Iterator[Parsed]:
+    """`parse_files` over all items, in order: in `jobs()` fresh worker processes when there are many.
+
+    Workers are spawned, not forked (a fork of a threaded server could inherit a held lock);
+    when they cannot be started, or one dies, the files not yet returned are parsed here.
+    """
+    workers = min(jobs(), MAX_JOBS, len(items) // (PARALLEL_FROM // 2))
+    done = 0
+    if workers >= 2:
+        size = min(CHUNK, max(500, len(items) // (workers * 8)))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                for part in pool.map(parse_files, repeat(root), repeat(model), chunks):
+                    yield from part
+                    done += len(part)
+            return
+        except (BrokenProcessPool, OSError, RuntimeError):
+            pass  # no processes here (a sandbox), or a worker died: parse the rest in this one
+    yield from parse_files(root, model, items[done:])
+
+
+def fit(root: Path, rel: str, folder: str) -> StatKey | Problem:
+    """The stat key of `rel` when it can be a record file, else why it cannot."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return Problem(shown, 1, "the file name is not valid UTF-8; rename it")
+    if problem := path_problem(rel):
+        return Problem(rel, 1, problem)
+    try:
+        st = os.lstat(os.path.join(root, rel))
+    except OSError as exc:
+        return unreadable(rel, exc)
+    if stat.S_ISLNK(st.st_mode):
+        return Problem(rel, 1, "a symbolic link; data files must be plain files: replace the link with the file")
+    if not stat.S_ISREG(st.st_mode):
+        return Problem(rel, 1, "not a plain file; data files must be plain files")
+    if not rel.endswith(".yaml"):
+        return Problem(rel, 1, f"only .yaml files belong in {folder}/; rename or move this file")
+    return stat_key(st)
+
+
+def _matching(rows: Iterator[Row], rel: str, pending: list[Row | None]) -> Row | None:
+    """The row for `rel` from `rows` (both in path order); `pending` keeps the row read ahead."""
+    row = pending[0]
+    while row is not None and row[0] < rel:
+        row = next(rows, None)
+    pending[0] = row
+    return row if row is not None and row[0] == rel else None
+
+
+def stream(root: Path, folder: str, model: type[M], problems: list[Problem], use_cache: bool = True) -> Iterator[Record[M]]:
+    """Every record file below `folder`, as Records in path order; per-file problems are appended
+    to `problems` as the files are met. Every record is built the same way, from the JSON text the
+    cache stores, so a cached record cannot differ from a freshly parsed one."""
+    cache = RecordCache(root, folder.rsplit("/", 1)[-1]) if use_cache else None
+    files: list[tuple[str, StatKey]] = []
+    for rel in data_files(root, folder):
+        if rel.rsplit("/", 1)[-1] in IGNORED:
+            continue
+        found = fit(root, rel, folder)
+        if isinstance(found, Problem):
+            problems.append(found)
+        else:
+            files.append((rel, found))
+    hits = bytearray(len(files))  # 1: unchanged (same stat) in the cache
+    todo: list[tuple[str, str | None]] = []
+    rows, pending, count = (cache.rows() if cache else iter(())), [None], 0
+    pending[0] = next(rows, None)
+    for i, (rel, st) in enumerate(files):
+        row = _matching(rows, rel, pending)
+        if row is not None and row[1] == st:
+            hits[i] = 1
+        else:
+            todo.append((rel, row[2] if row else None))
+    for _ in rows:
+        count += 1  # rows of files that are gone: the cache must be written again
+    dirty = bool(todo) or count > 0 or pending[0] is not None
+    parsed = parse_all(root, model, todo)
+    writer = cache.writer() if cache and dirty else None
+    rows, pending = (cache.rows() if cache else iter(())), [None]
+    pending[0] = next(rows, None)
+    try:
+        for i, (rel, st) in enumerate(files):
+            sha, text, found = None, None, []
+            if hits[i]:
+                row = _matching(rows, rel, pending)
+                sha, text = (row[2], row[3]) if row else (None, None)
+            else:
+                _, sha, text, found = next(parsed)
+                problems += found
+                if sha is not None and text is None and not found:  # same content, new stat (a fresh checkout)
+                    row = _matching(rows, rel, pending)
+                    text = row[3] if row and row[2] == sha else None
+            record = _record(rel, model, text) if text is not None else None
+            if record is None and not found:  # a valid file without a good cache row: parse it here
+                (_, sha, text, found), = parse_files(root, model, [(rel, None)])
+                problems += found
+                record = _record(rel, model, text) if text is not None else None
+            if record is None:
+                continue
+            if writer:
+                writer.add(rel, st, sha or "", text)  # type: ignore[arg-type]
+            yield record
+        if writer:
+            writer.commit()
+    finally:
+        if writer:
+            writer.discard()
+        if cache:
+            cache.close()
+
+
+def _record(rel: str, model: type[M], text: str) -> Record[M] | None:
+    """The Record of a cache row's JSON text (dates back from ISO strings), or None when damaged."""
+    got = entry(text)
+    if got is None:
+        return None
+    data, lines = got
+    try:
+        for key in _dates(model):
+            if key in data:
+                data[key] = dt.date.fromisoformat(data[key])
+    except (TypeError, ValueError):
+        return None
+    return Record(rel, model.model_construct(**data), lines)
+
+
+@cache
+def _dates(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(name for name, info in model.model_fields.items() if info.annotation is dt.date)
