@@ -2,9 +2,17 @@
 at 1k, 10k and 100k synthetic signatures, each in a temporary copy of the repository.
 
     python benchmarks/run.py [--sizes 1000,10000,100000] [--runs 3] [--json results.json]
+    python benchmarks/run.py --once 100000,1000000 [--before ../main] [--json results.json]
 
 Every measurement runs the real command in a child process; the table shows the median wall
 time of the runs and the child's peak resident memory. Nothing is written under `data/`.
+
+`--once` measures every step once (a million signatures take minutes a step): generating the
+files, `git add` and `git commit`, a fresh clone and checkout, validation cold (the fresh clone)
+and warm, the site build, the dispatch plan, and the pull-request job on an empty runner in its
+parts (the trusted workflow's `validate --summary`; `uv sync --frozen` from a warm cache into a
+new environment; the summary's restore, a file copy; the one-file check on the fresh clone).
+`--before DIR` also validates with the tool of another checkout (e.g. main's), for before/after.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -100,17 +109,100 @@ def ratios(rows: dict[str, dict[str, float]]) -> dict[str, float]:
     }
 
 
+def once(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, float]:
+    row = child(cmd, cwd, env)
+    print(f"  {' '.join(cmd)[-70:]:70} {row['seconds']:8.2f} s {row['peak_mib']:8.0f} MiB (load {os.getloadavg()[0]:.2f})",
+          file=sys.stderr, flush=True)  # progress: a million signatures take a while
+    return {"seconds": row["seconds"], "peak_mib": row["peak_mib"]}
+
+
+def bench_once(base: Path, size: int, baseline: Path, before: Path | None) -> dict[str, dict[str, float]]:
+    """Every step once at `size` signatures (see the module's docstring)."""
+    rows: dict[str, dict[str, float]] = {}
+    root = synthetic.copy_repo(REPO, base / f"repo-{size}")
+    start = time.perf_counter()
+    synthetic.generate(root, size)
+    rows["generate the files (no pydantic)"] = {"seconds": time.perf_counter() - start, "peak_mib": 0.0}
+    print(f"  generated {size} files in {rows['generate the files (no pydantic)']['seconds']:.1f} s", file=sys.stderr, flush=True)
+    git(root, "init", "-q", "-b", "main")
+    who = ["-c", "user.name=bench", "-c", "user.email=bench@example.org"]
+    rows["git add -A"] = once(["git", *who, "add", "-A"], root)
+    rows["git commit"] = once(["git", *who, "commit", "-qm", "bench"], root)
+    clone = base / f"clone-{size}"
+    rows["git clone (fresh, with checkout)"] = once(["git", "clone", "-q", "--no-local", str(root), str(clone)], base)
+    campaign = [sys.executable, "-m", "campaign", "--root", str(clone)]
+    rows["yaml C loader (floor)"] = once([sys.executable, "-c", FLOOR, "data/signatories"], clone)
+    rows["validate, cold (fresh clone)"] = once([*campaign, "validate"], clone)
+    rows["validate, warm"] = once([*campaign, "validate"], clone)
+    if before:
+        old = {**os.environ, "PYTHONPATH": str(before / "scripts")}
+        shutil.rmtree(clone / ".cache", ignore_errors=True)
+        rows["before: validate, cold"] = once([*campaign, "validate"], clone, old)
+        rows["before: validate, warm"] = once([*campaign, "validate"], clone, old)
+        shutil.rmtree(clone / ".cache", ignore_errors=True)
+        once([*campaign, "validate"], clone)  # this tool's cache again, untimed
+    site = str(base / f"site-{size}")
+    rows["mkdocs build"] = once([sys.executable, "-m", "mkdocs", "build", "-q", "-d", site], clone)
+    shutil.rmtree(site, ignore_errors=True)
+    rows["mkdocs build, no signatures (floor)"] = once([sys.executable, "-m", "mkdocs", "build", "-q", "-d", site + "-0"], baseline)
+    rows["dispatch --dry-run --force (plan + render all)"] = once(
+        [*campaign, "dispatch", "--dry-run", "--force", "--now", "2026-12-10T23:00:00+00:00"], clone)
+    rows.update(pr_job(base, root, clone, size))
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(clone, ignore_errors=True)
+    return rows
+
+
+def pr_job(base: Path, root: Path, clone: Path, size: int) -> dict[str, dict[str, float]]:
+    """The validate workflow's data job on an empty runner, in its parts (the checkout is the clone above)."""
+    rows: dict[str, dict[str, float]] = {}
+    published = base / f"summary-{size}" / "base-summary.json"
+    rows["trusted workflow: validate --summary"] = once(
+        [sys.executable, "-m", "campaign", "--root", str(root), "validate", "--summary", str(published)], root)
+    venv = base / f"venv-{size}"
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)}
+    env.pop("VIRTUAL_ENV", None)
+    rows["uv sync --frozen (warm cache, new venv)"] = once(
+        [sys.executable, "-m", "uv", "sync", "--frozen", "--quiet", "--project", str(REPO)], base, env)
+    shutil.rmtree(clone / ".cache", ignore_errors=True)  # nothing of this machine's but the summary
+    git(clone, "checkout", "-qb", "pr")
+    sign = [str(venv / "bin/python"), "-m", "campaign", "--root", str(clone)]
+    subprocess.run([*sign, "sign", "--name", "Benchmark Pull Request", "--country", "PT", "--publish", "--letter"],
+                   check=True, capture_output=True)
+    shutil.rmtree(clone / ".cache", ignore_errors=True)
+    start = time.perf_counter()
+    (clone / ".cache/campaign").mkdir(parents=True)
+    shutil.copy(published, clone / ".cache/campaign/base-summary.json")
+    rows["restore the summary (a file copy)"] = {"seconds": time.perf_counter() - start,
+                                                 "peak_mib": published.stat().st_size / 2**20}
+    checked = child([*sign, "validate", "--base", "origin/main"], clone, capture=True)
+    rows["PR check, fresh clone + restored summary"] = {"seconds": checked["seconds"], "peak_mib": checked["peak_mib"]}
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results/latest.json")
+    parser.add_argument("--once", help="Sizes to measure every step of once, e.g. 100000,1000000.")
+    parser.add_argument("--before", type=Path, help="With --once: also validate with this checkout's tool.")
+    parser.add_argument("--tmp", type=Path, help="Where the temporary repositories go (default: the system's).")
     args = parser.parse_args()
     results: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
-    with tempfile.TemporaryDirectory(prefix="campaign-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="campaign-bench-", dir=args.tmp) as tmp:
         base = Path(tmp)
         baseline = synthetic.copy_repo(REPO, base / "baseline")
-        for size in [int(s) for s in args.sizes.split(",")]:
+        for size in [int(s) for s in (args.once or "").split(",") if s]:
+            load = os.getloadavg()
+            rows = bench_once(base, size, baseline, args.before)
+            results[f"once-{size}"] = {"rows": rows, "load_before": load, "load_after": os.getloadavg()}
+            print(f"\n== {size:,} signatures (one run each; load {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after) ==")
+            for name, row in rows.items():
+                print(f"{name:45} {row['seconds']:8.2f} s {row['peak_mib']:8.0f} MiB", flush=True)
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+        for size in [int(s) for s in args.sizes.split(",")] if not args.once else []:
             rows = bench_size(base, size, args.runs, baseline)
             results[str(size)] = {"rows": rows, "ratios": ratios(rows)}
             print(f"\n== {size:,} signatures (median of {args.runs} runs) ==")

@@ -48,8 +48,12 @@ def names(count: int, seed: int = 10) -> list[str]:
 
 def copy_repo(source: Path, target: Path, with_signatures: bool = False) -> Path:
     """Copy the campaign repository's data and site sources (not .git) to `target`."""
-    ignore = shutil.ignore_patterns(".git", ".venv", "site", "outbox", ".cache", "__pycache__", "*.egg-info",
-                                    *(() if with_signatures else ("signatories",)))
+    patterns = shutil.ignore_patterns(".git", ".venv", "outbox", ".cache", "__pycache__", "*.egg-info",
+                                      *(() if with_signatures else ("signatories",)))
+
+    def ignore(folder: str, names: list[str]) -> set[str]:  # the built site/ at the top, not scripts/campaign/site
+        return set(patterns(folder, names)) | ({"site"} if Path(folder) == source else set())
+
     shutil.copytree(source, target, ignore=ignore, dirs_exist_ok=True)
     (target / "data" / "signatories").mkdir(parents=True, exist_ok=True)
     return target
