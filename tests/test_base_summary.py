@@ -137,6 +137,8 @@ def test_a_summary_is_only_written_for_a_committed_tree(git_repo: Path, tmp_path
     with pytest.raises(CampaignError):
         incremental.validate(git_repo, write=tmp_path / "s.json")
     assert not (tmp_path / "s.json").exists()
+    both = run(git_repo, "validate", "--base", "main", "--summary", str(tmp_path / "s.json"))
+    assert both.exit_code == 1 and "leave out --base" in both.output
 
 
 def test_read_checks_tree_code_and_checksum(tmp_path: Path) -> None:

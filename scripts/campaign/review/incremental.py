@@ -67,6 +67,8 @@ def validate(root: Path, base: str | None = None, restore: str | None = None, wr
     """`campaign validate`: every problem of the data, and with `base` of the pull request onto it
     (first restoring the base's summary from `restore`, see `source`); with `write`, also write
     the summary of this tree, which must be HEAD's, to that file (the trusted workflow)."""
+    if base and write:
+        raise CampaignError([Problem(".", 1, "--summary describes a validated commit, not a pull request: leave out --base")])
     if base:
         return check(root, base, restore)
     tree_ = checks.review_tree(root)
