@@ -194,10 +194,15 @@ class Store:
             return Added("new", cur.lastrowid, now + ttl, held)
 
     def rearm(self, entry_id: int, token: str, email: str, now: float | None = None) -> bool:
-        """A pending entry gets a new confirmation link (the old one stops working); False if gone."""
+        """A pending entry's confirmation is mailed again; False if gone.
+
+        A link already mailed is replaced by `token` (the old one stops working). A link not yet
+        mailed is kept, so a mail in flight with it (the retry loop's) still works.
+        """
         now = time.time() if now is None else now
         with self._tx() as db:
-            return db.execute("UPDATE entries SET token_hash = ?, token = ?, email = ?, mail_next = ?, mail_tries = 0 "
+            return db.execute("UPDATE entries SET token_hash = CASE WHEN token IS NULL THEN ? ELSE token_hash END, "
+                              "token = COALESCE(token, ?), email = ?, mail_next = ?, mail_tries = 0 "
                               "WHERE id = ? AND state = 'pending'", (token_hash(token), token, email, now + 60,
                                                                       entry_id)).rowcount == 1
 
