@@ -69,6 +69,12 @@ def prepare(base: Path, size: int) -> Path:
     return root
 
 
+def site_build(repo: Path, dest: str) -> list[str]:
+    """`campaign build` of the English site, strict (never `mkdocs build -q`: -q hides the warnings strict
+    mode counts); benchmarks/site_build.py measures the other languages."""
+    return [sys.executable, "-m", "campaign", "--root", str(repo), "build", "--languages", "en", "-d", dest]
+
+
 def bench_size(base: Path, size: int, runs: int, baseline: Path) -> dict[str, dict[str, float]]:
     root = prepare(base, size)
     campaign = [sys.executable, "-m", "campaign", "--root", str(root)]
@@ -89,9 +95,8 @@ def bench_size(base: Path, size: int, runs: int, baseline: Path) -> dict[str, di
     rows["validate --base (1-file PR), warm"] = measure(pr_check, root, runs)
     git(root, "checkout", "-q", "-f", "main")
     git(root, "clean", "-qfd", "data")
-    rows["mkdocs build"] = measure([sys.executable, "-m", "mkdocs", "build", "-q", "-d", site], root, runs)
-    rows["mkdocs build, no signatures (baseline)"] = measure(
-        [sys.executable, "-m", "mkdocs", "build", "-q", "-d", site + "-base"], baseline, runs)
+    rows["site build, English"] = measure(site_build(root, site), root, runs)
+    rows["site build, no signatures (baseline)"] = measure(site_build(baseline, site + "-base"), baseline, runs)
     rows["dispatch --dry-run (plan + render all)"] = measure(
         [*campaign, "dispatch", "--dry-run", "--force", "--now", "2026-12-10T23:00:00+00:00"], root, runs)
     shutil.rmtree(root, ignore_errors=True)
@@ -100,11 +105,11 @@ def bench_size(base: Path, size: int, runs: int, baseline: Path) -> dict[str, di
 
 def ratios(rows: dict[str, dict[str, float]]) -> dict[str, float]:
     floor = rows["yaml C loader (floor)"]["seconds"]
-    base = rows["mkdocs build, no signatures (baseline)"]["seconds"]
+    base = rows["site build, no signatures (baseline)"]["seconds"]
     return {
         "validate cold / floor (target <= 2)": rows["validate, cold"]["seconds"] / floor,
         "PR check warm, seconds (target < 2)": rows["validate --base (1-file PR), warm"]["seconds"],
-        "build / (baseline + floor) (target <= 3)": rows["mkdocs build"]["seconds"] / (base + floor),
+        "build / (baseline + floor) (target <= 3)": rows["site build, English"]["seconds"] / (base + floor),
         "max peak MiB (target < 1024)": max(r["peak_mib"] for r in rows.values()),
     }
 

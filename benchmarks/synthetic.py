@@ -80,6 +80,19 @@ class _Key:
     country: str
 
 
+LANGUAGE_SHARE = {"es": 0.15, "pt": 0.1, "fr": 0.1, "ar": 0.05}
+"""Of the synthetic signers, who signed in another language than English (the rest: no language)."""
+
+
+def _language(rng: random.Random, known: list[str]) -> str | None:
+    draw = rng.random()
+    for lang, share in LANGUAGE_SHARE.items():
+        if draw < share:
+            return lang if lang in known else None
+        draw -= share
+    return None
+
+
 def generate(root: Path, count: int, seed: int = 10) -> list[Path]:
     """Write `count` valid signatures into root/data/signatories; return their paths.
 
@@ -89,6 +102,7 @@ def generate(root: Path, count: int, seed: int = 10) -> list[Path]:
     rng = random.Random(seed)
     codes = sorted({r.model.country for r in ds.missions if r.model.primary})
     missions = {code: ds.mission_for(code).id for code in codes}  # type: ignore[union-attr]
+    languages = ds.campaign.languages if ds.campaign else []
     start = dt.date(2026, 9, 1)
     written = []
     folders: set[Path] = set()
@@ -100,7 +114,7 @@ def generate(root: Path, count: int, seed: int = 10) -> list[Path]:
             "mission": missions[country], "signed": (start + dt.timedelta(days=rng.randrange(90))).isoformat(),
             "publish": rng.random() < 0.85, "letter": rng.random() < 0.95,
             "url": f"https://example.org/org/{i}" if org else None,
-            "fingerprint": f"{rng.getrandbits(256):064x}", "source": "form",
+            "fingerprint": f"{rng.getrandbits(256):064x}", "source": "form", "language": _language(rng, languages),
         }
         text = _text(fields)
         if i < 100:

@@ -31,7 +31,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-FIELDS = {"name", "country", "email", "mission", "publish", "letter", "consent", "website"}
+FIELDS = {"name", "country", "email", "mission", "publish", "letter", "consent", "language", "website"}
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
                                 reason="Debian's chromium is not installed (scripts/setup installs it)")
@@ -201,7 +201,7 @@ def test_form_posts_the_intake_payload_and_shows_server_errors(page, server: str
     assert sent["type"] == "application/json"
     assert sent["payload"] == {"name": "Maria Silva", "country": "PT", "email": "maria@example.net",
                                "mission": "pt-lisbon", "publish": False, "letter": True, "consent": "2026-11",
-                               "website": ""}
+                               "language": "en", "website": ""}
     assert set(sent["payload"]) == FIELDS  # type: ignore[arg-type]
     page.fill("#sign-name", "Server Reject")
     page.fill("#sign-email", "maria@example.net")
@@ -338,7 +338,8 @@ def test_every_country_shows_its_own_mission_label(browser, tmp_path: Path) -> N
 
     ds = dataset.load(ROOT, use_cache=False)
     site = Site(ds, endpoint="/")
-    env = Environment(loader=FileSystemLoader(str(ROOT / "docs" / "overrides")))
+    env = Environment(loader=FileSystemLoader(str(ROOT / "docs" / "overrides")), extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(site.words.gettext, site.words.ngettext, newstyle=True)  # type: ignore[attr-defined]
     script = (ROOT / "docs" / "javascripts" / "campaign.js").read_text(encoding="utf-8")
     context = browser.new_context()
     try:

@@ -171,13 +171,14 @@ def test_github_annotations_escape_line_breaks_in_paths_and_messages() -> None:
 
 # --- 14. header-bound fields ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("old", "new", "line"), [
-    ("subject: 'Open letter on Human Rights Day: free Julian Assange'", 'subject: "Open letter\\nBcc: x@example.org"', 15),
-    ("title: 'Free Assange!'", 'title: "Free\\rAssange!"', 4),
+@pytest.mark.parametrize(("old", "new"), [
+    ("subject: 'Open letter on Human Rights Day: free Julian Assange'", 'subject: "Open letter\\nBcc: x@example.org"'),
+    ("title: 'Free Assange!'", 'title: "Free\\rAssange!"'),
 ])
-def test_header_fields_with_line_breaks_are_refused(repo: Path, old: str, new: str, line: int) -> None:
+def test_header_fields_with_line_breaks_are_refused(repo: Path, old: str, new: str) -> None:
     path = repo / "data/campaign.yaml"
     assert old in path.read_text()
+    line = path.read_text().split(old)[0].count("\n") + 1
     path.write_text(path.read_text().replace(old, new))
     assert_error(repo, "data/campaign.yaml", line, "control character U\\+000[AD].*mail header")
 

@@ -53,7 +53,7 @@ def test_a_failed_site_build_still_serves_the_intake(git_repo: Path, tmp_path: P
     (git_repo / "docs").mkdir()
     (git_repo / "mkdocs.yml").write_text("site_name: Broken\nnav:\n  - Missing: missing.md\nstrict: true\nplugins: [nosuchplugin]\n")
     built, problem = site.build(git_repo)
-    assert built is None and problem and "mkdocs build` failed" in problem
+    assert built is None and problem and "campaign build` failed" in problem
     server, thread, url, intake = serve(git_repo, tmp_path, None, problem)
     try:
         home = httpx.get(url + "/")

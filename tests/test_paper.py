@@ -167,10 +167,10 @@ def test_the_letters_command_writes_a_pdf_per_mission_where_the_site_links_them(
 def test_the_deploy_workflow_publishes_the_pdfs_where_mission_pages_link() -> None:
     steps = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())["jobs"]["build"]["steps"]
     runs = [s.get("run", "") for s in steps]
-    site_dir = next(re.search(r"--site-dir (\S+)", r).group(1) for r in runs if r.startswith("mkdocs build"))  # type: ignore[union-attr]
+    site_dir = next(re.search(r"--site-dir (\S+)", r).group(1) for r in runs if r.startswith("campaign build"))  # type: ignore[union-attr]
     assert f"campaign letters --pdf {site_dir}/{published.PDF_FOLDER}" in runs
     assert runs.index(f"campaign letters --pdf {site_dir}/{published.PDF_FOLDER}") > runs.index(
-        next(r for r in runs if r.startswith("mkdocs build")))  # after the build, which empties the folder
+        next(r for r in runs if r.startswith("campaign build")))  # after the build, which empties the folder
     assert "sudo scripts/setup --pdf-packages" in runs
     setup = (ROOT / "scripts" / "setup").read_text()
     packages = re.search(r"^PDF_PACKAGES=\((.*)\)$", setup, re.M).group(1).split()  # type: ignore[union-attr]

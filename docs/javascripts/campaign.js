@@ -3,10 +3,45 @@
  *
  * Material's instant navigation swaps pages without reloading scripts, so everything is set up
  * from `document$` (emitted on every page), and each element is bound once (data-bound).
- * Text goes into the page with textContent only, never innerHTML.
+ * Text goes into the page with textContent only, never innerHTML. Its words come from the page's
+ * catalogue: `_()` and `ngettext()` read the JSON that docs/overrides/main.html writes into every
+ * page (`#campaign-messages`, from locale/<lang>/LC_MESSAGES/messages.po; English when missing),
+ * and `pybabel extract` finds them here (README, "Translating").
  */
 (function () {
   "use strict";
+
+  // --- words ----------------------------------------------------------------------------------
+  var WORDS = (function () {
+    var el = document.getElementById("campaign-messages");
+    try { return (el && JSON.parse(el.textContent)) || {}; } catch (e) { return {}; }
+  })();
+  var MESSAGES = WORDS.messages || {};
+
+  /* "%(name)s" in `text` replaced by values.name. */
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (all, key) {
+      return values && Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
+    });
+  }
+
+  function _(message, values) {
+    var found = MESSAGES[message];
+    return fill(typeof found === "string" && found ? found : message, values);
+  }
+
+  /* The form of a plural message for n: the language's CLDR category (Intl.PluralRules), in
+   * gettext's order of forms (WORDS.plural); %(num)s is n, written the language's way. */
+  function ngettext(singular, plural, n, values) {
+    var forms = MESSAGES[singular];
+    var text = n === 1 ? singular : plural;
+    if (Array.isArray(forms) && window.Intl && Intl.PluralRules) {
+      var index = (WORDS.plural || []).indexOf(new Intl.PluralRules(WORDS.lang).select(n));
+      text = forms[index >= 0 && index < forms.length ? index : forms.length - 1] || text;
+    }
+    var num = window.Intl ? new Intl.NumberFormat(WORDS.lang).format(n) : String(n);
+    return fill(text, Object.assign({ num: num }, values));
+  }
 
   // --- name rules: the same as scripts/campaign/data/text.py (clean_name) -------------------------
   var NAME_MAX = 200;
@@ -25,21 +60,21 @@
   function cleanName(raw) {
     var bad = raw.match(FORBIDDEN);
     if (bad) {
-      return { error: "Your name contains an invisible or control character (" + codePoint(bad[0]) + "); retype it without it." };
+      return { error: _("Your name contains an invisible or control character (%(code)s); retype it without it.", { code: codePoint(bad[0]) }) };
     }
     var hidden = raw.match(INVISIBLE);
-    if (hidden) return { error: "Your name contains an invisible character (" + codePoint(hidden[0]) + "); retype it without it." };
+    if (hidden) return { error: _("Your name contains an invisible character (%(code)s); retype it without it.", { code: codePoint(hidden[0]) }) };
     var name = raw.normalize("NFKC").replace(/\s+/gu, " ").trim();
-    if (!name) return { error: "Give your full name." };
+    if (!name) return { error: _("Give your full name.") };
     var length = Array.from(name).length;
-    if (length > NAME_MAX) return { error: "Your name is " + length + " characters long; shorten it to at most " + NAME_MAX + "." };
-    if (!LETTER.test(name)) return { error: "Your name has no letters; give it in words." };
+    if (length > NAME_MAX) return { error: _("Your name is %(length)s characters long; shorten it to at most %(max)s.", { length: length, max: NAME_MAX }) };
+    if (!LETTER.test(name)) return { error: _("Your name has no letters; give it in words.") };
     var run = 0;
     var flooded = Array.from(name.normalize("NFD")).some(function (ch) {
       run = MARK.test(ch) ? run + 1 : 0;
       return run > MARKS_MAX;
     });
-    if (flooded) return { error: "Your name stacks more than " + MARKS_MAX + " accents on one letter; remove the extra ones." };
+    if (flooded) return { error: _("Your name stacks more than %(max)s accents on one letter; remove the extra ones.", { max: MARKS_MAX }) };
     return { value: name };
   }
 
@@ -106,15 +141,15 @@
     var name = cleanName(field(form, "name").value);
     if (name.error) errors.name = name.error;
     var country = field(form, "country").value;
-    if (!country) errors.country = "Choose your country of residence.";
+    if (!country) errors.country = _("Choose your country of residence.");
     var email = field(form, "email");
     if (email) {
       var address = email.value.trim();
-      if (!address) errors.email = "Give your email address: we send one email to confirm your signature.";
-      else if (address.length > 320 || !EMAIL.test(address)) errors.email = "This is not a valid email address.";
+      if (!address) errors.email = _("Give your email address: we send one email to confirm your signature.");
+      else if (address.length > 320 || !EMAIL.test(address)) errors.email = _("This is not a valid email address.");
     }
     var mission = field(form, "mission").value;
-    if (!mission) errors.mission = "Choose the country whose UK mission should receive your letter.";
+    if (!mission) errors.mission = _("Choose the country whose UK mission should receive your letter.");
     var names = Object.keys(errors);
     names.forEach(function (key) { showError(form, key, errors[key]); });
     if (names.length) {
@@ -130,6 +165,7 @@
       publish: field(form, "publish").checked,
       letter: field(form, "letter").checked,
       consent: form.getAttribute("data-consent-version"),
+      language: form.getAttribute("data-language") || undefined,
       website: field(form, "website").value
     };
   }
@@ -166,7 +202,7 @@
     var endpoint = (form.getAttribute("data-endpoint") || "").replace(/\/+$/, "");
     var button = form.querySelector('button[type="submit"]');
     button.disabled = true;
-    say(form, "Sending…");
+    say(form, _("Sending…"));
     fetch(endpoint + "/api/signatures", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
@@ -183,7 +219,7 @@
           if (el.name === "name" || el.name === "email") el.value = "";
         });
         say(form, (result.body && result.body.message) ||
-          "Thank you! Check your inbox: your signature counts once you confirm it with the link we sent you.", "ok");
+          _("Thank you! Check your inbox: your signature counts once you confirm it with the link we sent you."), "ok");
         return;
       }
       var errors = serverErrors(result.body);
@@ -192,12 +228,12 @@
         if (form.querySelector('[data-error-for="' + key + '"]')) { showError(form, key, errors[key]); shown++; }
       });
       var message = (result.body && (result.body.message || (typeof result.body.detail === "string" && result.body.detail))) ||
-        (result.status === 429 ? "Too many attempts from your connection; try again in a few minutes." :
-          shown ? "Please correct the fields marked above." : "The signature could not be sent (error " + result.status + ").");
+        (result.status === 429 ? _("Too many attempts from your connection; try again in a few minutes.") :
+          shown ? _("Please correct the fields marked above.") : _("The signature could not be sent (error %(status)s).", { status: result.status }));
       say(form, message, "error");
     }).catch(function () {
       button.disabled = false;
-      say(form, "The signature could not be sent: check your connection and try again.", "error");
+      say(form, _("The signature could not be sent: check your connection and try again."), "error");
     });
   }
 
@@ -214,15 +250,15 @@
       "publish: " + (payload.publish ? "true" : "false") + "\n" +
       "letter: " + (payload.letter ? "true" : "false") + "\n" +
       "consent: " + yamlQuote(payload.consent) + "\n" +
+      (payload.language && payload.language !== "en" ? "language: " + yamlQuote(payload.language) + "\n" : "") +
       "source: 'pull-request'\n";
     return signaturePath(payload.name, payload.country).then(function (path) {
       var link = form.querySelector("[data-github-link]");
       link.href = "https://github.com/" + repo + "/new/" + encodeURIComponent(branch) +
         "?filename=" + encodeURIComponent(path) + "&value=" + encodeURIComponent(text);
-      link.textContent = "Open your signature on GitHub";
+      link.textContent = _("Open your signature on GitHub");
       link.setAttribute("data-ready", "true");
-      say(form, "Your signature is ready. Open it on GitHub, check it and choose “Propose new file”, " +
-        "then “Create pull request”: it counts once a maintainer merges it.", "ok");
+      say(form, _("Your signature is ready. Open it on GitHub, check it and choose “Propose new file”, then “Create pull request”: it counts once a maintainer merges it."), "ok");
       link.focus();
     });
   }
@@ -247,7 +283,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var payload = validate(form);
-      if (!payload) { say(form, "Please correct the fields marked above.", "error"); return; }
+      if (!payload) { say(form, _("Please correct the fields marked above."), "error"); return; }
       if (form.hasAttribute("data-endpoint")) submitToIntake(form, payload);
       else prepareGithub(form, payload);
     });
@@ -269,8 +305,12 @@
         return false;
       }
       var days = Math.floor(left / 864e5), hours = Math.floor(left / 36e5) % 24, minutes = Math.floor(left / 6e4) % 60;
-      clock.textContent = days + (days === 1 ? " day, " : " days, ") + hours + (hours === 1 ? " hour, " : " hours, ") +
-        minutes + (minutes === 1 ? " minute" : " minutes") + " to go";
+      var parts = {
+        days: ngettext("%(num)s day", "%(num)s days", days),
+        hours: ngettext("%(num)s hour", "%(num)s hours", hours),
+        minutes: ngettext("%(num)s minute", "%(num)s minutes", minutes)
+      };
+      clock.textContent = _("%(days)s, %(hours)s, %(minutes)s to go", parts);
       clock.hidden = false;
       return true;
     }
@@ -304,7 +344,7 @@
         row.hidden = !ok;
         if (ok) shown++;
       });
-      count.textContent = shown + " of " + rows.length + " missions shown";
+      count.textContent = ngettext("%(shown)s of %(num)s mission shown", "%(shown)s of %(num)s missions shown", rows.length, { shown: shown });
     }
     [text, type, primary, check].filter(Boolean).forEach(function (el) { el.addEventListener("input", apply); el.addEventListener("change", apply); });
     apply();
@@ -355,10 +395,19 @@
       if (navigator.share) {
         navigator.share({ title: button.getAttribute("data-share-title"), url: url }).catch(function () {});
       } else if (navigator.clipboard) {
-        navigator.clipboard.writeText(url).then(function () { done("Link copied."); }, function () { done(url); });
+        navigator.clipboard.writeText(url).then(function () { done(_("Link copied.")); }, function () { done(url); });
       } else {
         done(url);
       }
+    });
+  }
+
+  /* Instant navigation swaps the page's content and head, not the header: point the language
+   * menu at this page in each language again, from the head's <link rel="alternate" hreflang>. */
+  function updateLanguages() {
+    document.querySelectorAll(".md-select__list a[data-campaign-language]").forEach(function (a) {
+      var alt = document.head.querySelector('link[rel="alternate"][hreflang="' + a.getAttribute("hreflang") + '"]');
+      if (alt) a.href = alt.href;
     });
   }
 
@@ -373,6 +422,7 @@
   ];
 
   function init() {
+    updateLanguages();
     timers.forEach(clearInterval);
     timers = [];
     BINDINGS.forEach(function (binding) {

@@ -19,11 +19,12 @@ def git(repo: Path, *args: str) -> str:
 
 
 def make_campaign(root: Path) -> Path:
-    """A campaign repository at `root`: the real campaign.yaml and letter, fixture missions."""
+    """A campaign repository at `root`: the real campaign.yaml, letters and catalogues; fixture missions."""
     (root / "data" / "signatories").mkdir(parents=True)
     (root / "data" / "actions").mkdir()
     shutil.copy(ROOT / "data" / "campaign.yaml", root / "data" / "campaign.yaml")
     shutil.copytree(ROOT / "data" / "letter", root / "data" / "letter")
+    shutil.copytree(ROOT / "locale", root / "locale")
     shutil.copy(FIXTURES / "missions.yaml", root / "data" / "missions.yaml")
     shutil.copy(ROOT / ".gitignore", root / ".gitignore")
     return root

@@ -80,4 +80,4 @@ def main(ctx: click.Context, root: Path | None) -> None:
     ctx.obj = Repo(root)
 
 
-from campaign.cli import data, dispatch, intake, missions  # noqa: E402,F401 - register the commands
+from campaign.cli import data, dispatch, intake, missions, site  # noqa: E402,F401 - register the commands

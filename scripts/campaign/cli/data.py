@@ -20,17 +20,18 @@ from campaign.review import incremental
 @option("--restore", metavar="github|FILE", help="With --base: first restore the base's summary (`github`: its workflow artifact).")
 @option("--summary", type=click.Path(dir_okay=False, path_type=Path), help="Also write the summary of HEAD's tree to this file.")
 @option("--format", "fmt", type=click.Choice(["text", "github"]), default="text", help="`github` prints workflow annotations.")
+@option("--strict", is_flag=True, help="Fail on warnings too (stale translations, look-alike names).")
 @click.pass_context
-def validate(ctx: click.Context, base: str | None, restore: str | None, summary: Path | None, fmt: str) -> None:
+def validate(ctx: click.Context, base: str | None, restore: str | None, summary: Path | None, fmt: str, strict: bool) -> None:
     """Check every file under data/ and the rules between them; `path:line: message` per problem."""
     ctx.meta["format"] = fmt
     result = incremental.validate(ctx.obj.root, base, restore, summary)
     if result.note:  # how it was checked: the base summary used, or why in full
         click.echo(result.note, err=True)
-    if result.warnings:  # look-alike names: for a maintainer, never a failure
+    if result.warnings and not strict:  # look-alike names, stale translations: for a maintainer
         click.echo(render(result.warnings, fmt, "warning"), err=fmt == "text")
-    if result.problems:
-        raise CampaignError(result.problems)
+    if result.problems or (strict and result.warnings):
+        raise CampaignError(result.problems + (result.warnings if strict else []))
     click.echo(result.summary, err=fmt == "github")
 
 

@@ -28,7 +28,7 @@ DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store
 @option("--mail", "mail_backend", type=click.Choice(NAMES), default="file", env="CAMPAIGN_MAIL_BACKEND", help="For mails.")
 @option("--outbox", type=FOLDER, help="Folder of the file backend (default: outbox/, git-ignored).")
 @option("--flush-every", type=click.FloatRange(min=0), metavar="SECONDS", help="Commit confirmed signatures this often.")
-@option("--site/--no-site", default=True, help="Build the site with mkdocs and serve it too.")
+@option("--site/--no-site", default=True, help="Build the site (every language) and serve it too.")
 @option("--allow-origin", "origins", multiple=True, metavar="URL", help="Another origin allowed to post the form.")
 @option("--burst", type=click.IntRange(min=1), help="Override intake.limits.burst (submissions per minute per client).")
 @option("--hourly", type=click.IntRange(min=1), help="Override intake.limits.hourly (submissions per hour per client).")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from campaign.core.errors import Problem
-from campaign.data import countries, letter, photos
+from campaign.data import countries, letter, photos, translations
 from campaign.data.dataset import CAMPAIGN, LETTERS, MISSIONS, Dataset, Record, stream_signatures
 from campaign.data.dataset import load as dataset_load
 from campaign.data.duplicates import Taken
@@ -22,10 +22,11 @@ def check(ds: Dataset) -> list[Problem]:
 
 
 def _check(ds: Dataset) -> tuple[list[Problem], list[Problem]]:
-    """The cross-file problems, and the warnings (look-alike names)."""
+    """The cross-file problems, and the warnings (look-alike names, stale letter translations)."""
     taken = Taken()
-    problems = [*_missions(ds), *_signatures(ds, taken), *_actions(ds), *_letters(ds)]
-    return problems, taken.look_alikes
+    letters, stale = _letters(ds)
+    problems = [*_missions(ds), *_signatures(ds, taken), *_actions(ds), *letters]
+    return problems, taken.look_alikes + stale
 
 
 def _missions(ds: Dataset) -> list[Problem]:
@@ -110,22 +111,28 @@ def _actions(ds: Dataset) -> list[Problem]:
     return [p for rec in ds.actions for p in action(rec, missions, ds.root)]
 
 
-def _letters(ds: Dataset) -> list[Problem]:
+def _letters(ds: Dataset) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings) of the letters: each language's file, its template, its translation."""
     if ds.campaign is None:
-        return []
-    problems: list[Problem] = []
+        return [], []
+    problems, warnings = translations.check(ds.letter_files)
     missions = [r.model for r in ds.missions]
     for lang in ds.campaign.languages:
         if lang not in ds.letters:
-            problems.append(Problem(CAMPAIGN, 1, f"language {lang!r} is listed but {LETTERS}/{lang}.md is missing; add the letter"))
+            problems.append(Problem(CAMPAIGN, 1, f"language {lang!r} is listed but {LETTERS}/{lang}.md is missing; "
+                                                 f"add the letter (`campaign i18n new {lang}` writes a stub)"))
+    for lang in sorted(set(ds.letters) - set(ds.campaign.languages)):
+        warnings.append(Problem(f"{LETTERS}/{lang}.md", 1, f"{lang!r} is not in `languages` ({CAMPAIGN}): "
+                                                           "the letter is not used; add the language or remove the file"))
     if not missions:
-        return problems
+        return problems, warnings
     sample = letter.LetterContext.build(missions[0], ds.campaign.target, ds.campaign.dispatch.date, "A. Signer")
     for lang, text in sorted(ds.letters.items()):
         found = letter.check(text, sample)
         if found:
-            problems.append(Problem(f"{LETTERS}/{lang}.md", *found))
-    return problems
+            line, message = found
+            problems.append(Problem(f"{LETTERS}/{lang}.md", line + ds.letter_files[lang].offset, message))
+    return problems, warnings
 
 
 def review(ds: Dataset) -> tuple[list[Problem], list[Problem]]:

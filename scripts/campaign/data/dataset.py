@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from campaign.core.errors import CampaignError, DataError, Problem
-from campaign.data import folders, yamlio
+from campaign.data import folders, translations, yamlio
 from campaign.data.folders import IGNORED
 from campaign.data.models import Action, Campaign, Mission, MissionDirectory, Signature
 from campaign.data.parsing import M, Record, data_files, describe_error, load_record, parse, path_problem, read
@@ -37,6 +37,8 @@ class Dataset:
     signatures: list[Record[Signature]] = field(default_factory=list)
     actions: list[Record[Action]] = field(default_factory=list)
     letters: dict[str, str] = field(default_factory=dict)
+    """Each language's letter template (the text after any front matter)."""
+    letter_files: dict[str, translations.LetterFile] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     @cached_property
@@ -156,7 +158,11 @@ def _load(root: Path, use_cache: bool, signatures: bool) -> Dataset:
                 ds.problems.append(raw)
                 continue
             try:
-                ds.letters[rel.rsplit("/", 1)[-1].removesuffix(".md")] = yamlio.decode(raw, 256 * 1024)
+                text = yamlio.decode(raw, 256 * 1024)
             except DataError as exc:
                 ds.problems.append(Problem(rel, exc.line, exc.message))
+                continue
+            found, problems = translations.parse(rel.rsplit("/", 1)[-1].removesuffix(".md"), text)
+            ds.letter_files[found.lang], ds.letters[found.lang] = found, found.text
+            ds.problems += problems
     return ds

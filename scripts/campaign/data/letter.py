@@ -4,6 +4,12 @@ how it is signed, rendered as plain text for a signature or a mission.
 Read by validation (a template that does not render is a problem), by the site (the letter
 page, printable letters) and by dispatch (`campaign.dispatch.compose` makes the email,
 `campaign.dispatch.paper` the PDF). Who is named on a printed letter is `printed`.
+
+A letter is `parts`: the English text, then (`dispatch.translations`) the text in each other
+language its signers used, each under an English heading that names the language and says
+whether it is a draft. The few words the code adds to a letter ("A resident of Portugal") come
+in the part's language from the interface catalogue: a `Words` (gettext and ngettext), which
+the callers above `data` pass in; `ENGLISH` is the letter's own English.
 """
 
 from __future__ import annotations
@@ -15,15 +21,18 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import Protocol
 
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import countries
+from campaign.data import locales
+from campaign.data.locales import N_
 from campaign.data.models import Campaign, Mission, Signature
 from campaign.data.text import sort_key
+from campaign.data.translations import LetterFile, translated
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
@@ -41,14 +50,15 @@ class LetterContext:
     signer: str
 
     @classmethod
-    def build(cls, mission: Mission, target: str, date: dt.date, signer: str) -> LetterContext:
+    def build(cls, mission: Mission, target: str, date: dt.date, signer: str, lang: str = locales.DEFAULT) -> LetterContext:
+        """The placeholders for `mission`, with its country and the date in `lang`."""
         return cls(
             mission_name=mission.name,
             mission_city=mission.city,
             addressee=addressee(mission),
-            mission_country=countries.name(mission.country),
+            mission_country=locales.country_name(mission.country, lang),
             target=target,
-            date=f"{date.day} {date:%B %Y}",
+            date=locales.long_date(date, lang),
             signer=signer,
         )
 
@@ -64,6 +74,29 @@ def addressee(mission: Mission) -> str:
     if city in name or (city.split() and city.split()[0] in name.split()):
         return mission.name
     return f"{mission.name}, {mission.city}"
+
+
+class Words(Protocol):
+    """The interface catalogue of one language (`campaign.i18n.catalogues.Translator`)."""
+
+    lang: str
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+class _English:
+    lang = locales.DEFAULT
+
+    def gettext(self, message: str) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+
+ENGLISH: Words = _English()
 
 
 @lru_cache(maxsize=16)
@@ -95,8 +128,8 @@ def check(template: str, sample: LetterContext) -> tuple[int, str] | None:
 # typed is ever interpreted.
 
 WITHHELD = {
-    "individual": "A resident of {country}",
-    "organisation": "An organisation based in {country}",
+    "individual": N_("A resident of %(country)s"),
+    "organisation": N_("An organisation based in %(country)s"),
 }
 """How a signatory who did not consent to be named in the letter signs it."""
 
@@ -106,12 +139,18 @@ NAME_START, NAME_END = "\ue000", "\ue001"
 which a name can never hold (`data.text`), so the HTML can isolate names (`<bdi>`)."""
 
 
-def signer_line(sig: Signature, mark: bool = False) -> str:
+def signer_line(sig: Signature, words: Words = ENGLISH, mark: bool = False) -> str:
     """How a signature signs a letter: its name and country, or an anonymous description."""
-    country = countries.name(sig.country)
+    country = locales.country_name(sig.country, words.lang)
     if not sig.letter:
-        return WITHHELD[sig.type].format(country=country)
+        return words.gettext(WITHHELD[sig.type]) % {"country": country}
     return f"{NAME_START}{sig.name}{NAME_END}, {country}" if mark else f"{sig.name}, {country}"
+
+
+def listed_below(n: int, words: Words = ENGLISH) -> str:
+    """How a letter with its signatories listed at the end is signed."""
+    return words.ngettext("The signatory listed below", "The %(num)s signatories listed below", n) % {
+        "num": locales.number(n, words.lang)}
 
 
 def signatory_list(sigs: Sequence[Signature], mark: bool = False) -> list[str]:
@@ -120,7 +159,7 @@ def signatory_list(sigs: Sequence[Signature], mark: bool = False) -> list[str]:
     named.sort(key=lambda s: (s.type != "organisation", s.name.casefold(), s.country))
     start, end = (NAME_START, NAME_END) if mark else ("", "")
     lines = [
-        f"{start}{s.name}{end} ({'organisation' if s.type == 'organisation' else 'individual'}), {countries.name(s.country)}"
+        f"{start}{s.name}{end} ({'organisation' if s.type == 'organisation' else 'individual'}), {locales.country_name(s.country)}"
         for s in named
     ]
     others = len(sigs) - len(named)
@@ -150,11 +189,9 @@ def printed(sigs: Iterable[Signature], order: Callable[[Signature], tuple[str, s
     return named, len(sigs) - len(named)
 
 
-def print_signer(total: int) -> str:
+def print_signer(total: int, words: Words = ENGLISH) -> str:
     """How a printed letter is signed: by the signatories listed below it, or by a blank."""
-    if not total:
-        return "[your name]"
-    return "The signatory listed below" if total == 1 else f"The {total:,} signatories listed below"
+    return listed_below(total, words) if total else words.gettext("[your name]")
 
 
 def version(template: str, subject: str) -> str:
@@ -162,18 +199,71 @@ def version(template: str, subject: str) -> str:
     return hashlib.sha256(f"{template}\0{subject}".encode()).hexdigest()[:10]
 
 
+@dataclass(frozen=True)
+class Part:
+    """One language's text of a letter; after the first (English) one, under a heading."""
+
+    lang: str
+    text: str
+    heading: str | None = None
+
+    @property
+    def direction(self) -> str:
+        return locales.direction(self.lang)
+
+
+def heading(lf: LetterFile) -> str | None:
+    """The English line above a translation: which language, and whether a native speaker reviewed it."""
+    if lf.lang == locales.DEFAULT:
+        return None
+    name = f"{locales.language_name(lf.lang, locales.DEFAULT)} ({locales.native_name(lf.lang)})"
+    return f"The letter in {name}" + (": a draft translation, not yet reviewed by a native speaker" if lf.draft else "")
+
+
+def translation(files: dict[str, LetterFile], lang: str) -> LetterFile:
+    """The letter in `lang` when it has a translation (not a stub), else the English letter."""
+    found = files.get(lang)
+    return found if found is not None and translated(found) else files[locales.DEFAULT]
+
+
+def versions(files: dict[str, LetterFile], campaign: Campaign, used: Iterable[str | None] = ()) -> list[LetterFile]:
+    """The English letter, then its translation into each language of `used` (in the order of
+    `languages`) that has one, when `dispatch.translations` is on."""
+    wanted = set(used) if campaign.dispatch.translations else set()
+    found = [translation(files, lang) for lang in campaign.languages[1:] if lang in wanted]
+    return [files[locales.DEFAULT], *(lf for lf in found if lf.lang != locales.DEFAULT)]
+
+
+def part(lf: LetterFile, campaign: Campaign, mission: Mission, signer: str) -> Part:
+    """One version of the letter, rendered for `mission` and signed by `signer`."""
+    target = campaign.text(lf.lang).target or campaign.target
+    ctx = LetterContext.build(mission, target, campaign.dispatch.date, signer, lf.lang)
+    return Part(lf.lang, render(lf.text, ctx).rstrip("\n"), heading(lf))
+
+
+def parts(files: dict[str, LetterFile], campaign: Campaign, mission: Mission, sigs: Sequence[Signature],
+          words: Callable[[str], Words] = lambda lang: ENGLISH, mark: bool = False) -> list[Part]:
+    """The letter to `mission` from `sigs`: one signer, or the signatories listed at the end
+    (in English, after every version); a version per language the signers used. With `mark`,
+    each name is between NAME_START and NAME_END."""
+    found = []
+    for lf in versions(files, campaign, (s.language for s in sigs)):
+        w = words(lf.lang) if lf.lang != locales.DEFAULT else ENGLISH
+        found.append(part(lf, campaign, mission, signer_line(sigs[0], w, mark) if len(sigs) == 1 else listed_below(len(sigs), w)))
+    if len(sigs) > 1:
+        names = "\n".join(f"- {line}" for line in signatory_list(sigs, mark))
+        found.append(Part(locales.DEFAULT, f"Signatories ({len(sigs)}):\n\n{names}"))
+    return found
+
+
+def text(found: Sequence[Part]) -> str:
+    """The parts as one plain-text letter."""
+    return "\n\n".join((f"[{p.heading}]\n\n" if p.heading else "") + p.text for p in found) + "\n"
+
+
 def body(template: str, campaign: Campaign, mission: Mission, sigs: Sequence[Signature], mark: bool = False) -> str:
-    """The plain-text letter: one signer, or a mission's signatories listed at the end (with
-    `mark`, each name between NAME_START and NAME_END)."""
-    if len(sigs) == 1:
-        signer = signer_line(sigs[0], mark)
-        extra: list[str] = []
-    else:
-        signer = f"The {len(sigs)} signatories listed below"
-        extra = ["", "", f"Signatories ({len(sigs)}):", "", *(f"- {line}" for line in signatory_list(sigs, mark))]
-    ctx = LetterContext.build(mission, campaign.target, campaign.dispatch.date, signer)
-    text = render(template, ctx).rstrip("\n")
-    return text + "\n".join(extra) + "\n" if extra else text + "\n"
+    """The plain-text English letter: one signer, or a mission's signatories listed at the end."""
+    return text(parts({locales.DEFAULT: LetterFile(locales.DEFAULT, "", template)}, campaign, mission, sigs, mark=mark))
 
 
 _ITEM = re.compile(r"^(\d+\.|[-*])\s+")

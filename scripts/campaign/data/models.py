@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from campaign.data import countries
+from campaign.data import countries, locales
 from campaign.data.text import clean_name, clean_text
 
 
@@ -107,6 +107,8 @@ Paragraph = Annotated[str, AfterValidator(lambda v: clean_text(v, 4000))]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 MissionId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Fingerprint = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Lang = Annotated[str, Field(pattern=r"^[a-z]{2,3}$"), AfterValidator(locales.check)]
+"""A language: an ISO 639 code that CLDR knows ('en', 'es', 'ar')."""
 PHOTO_PATTERN = r"^assets/actions/([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\.(jpg|jpeg|png|webp)$"
 Version = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
 
@@ -192,6 +194,9 @@ class Dispatch(Strict):
     fallback: Fallback | None = None
     consular: bool = Field(default=True, description="also mail missions whose only usable address is a consular mailbox")
     throttle: Throttle
+    translations: bool = Field(default=True, description=(
+        "after the English text, the letter in the signer's language (individual mode) or in each language "
+        "its signers used (per-mission mode), from data/letter/<lang>.md"))
 
     @model_validator(mode="after")
     def _deadline_after_date(self) -> Dispatch:
@@ -229,6 +234,24 @@ class Consent(Strict):
     letter: Paragraph
 
 
+class ConsentText(Strict):
+    """The consent texts in another language (the same version as the English ones)."""
+
+    publish: Paragraph | None = None
+    letter: Paragraph | None = None
+
+
+class CampaignText(Strict):
+    """The campaign's own words in another language; what is left out is shown in English."""
+
+    status: Literal["draft", "reviewed"] = Field(default="draft", description=(
+        "the interface and pages in this language: draft (machine or non-native) or reviewed (by a native speaker)"))
+    title: HeaderLabel | None = None
+    description: Paragraph | None = None
+    target: Label | None = Field(default=None, description="the government, as the translated letter names it")
+    consent: ConsentText = ConsentText()
+
+
 class Campaign(Strict):
     """data/campaign.yaml"""
 
@@ -237,10 +260,33 @@ class Campaign(Strict):
     description: Paragraph
     target: Label = Field(description="the government the letter is addressed to")
     site_url: HttpsUrl
-    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(min_length=1)
+    languages: list[Lang] = Field(min_length=1, description=(
+        "the campaign's languages, English first: the site is built in each (English at the root), the form "
+        "signs in each, and each has its letter, data/letter/<lang>.md"))
+    translations: dict[Lang, CampaignText] = Field(default={}, description="title, description, target and consent per language")
     dispatch: Dispatch
     intake: Intake
     consent: Consent
+
+    @model_validator(mode="after")
+    def _languages(self) -> Campaign:
+        if self.languages[0] != locales.DEFAULT:
+            raise ValueError(f"`languages` must start with {locales.DEFAULT!r}: the English letter is authoritative")
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError("`languages` lists a language twice; list each once")
+        unknown = sorted(set(self.translations) - set(self.languages[1:]))
+        if unknown:
+            raise ValueError(f"`translations` has {', '.join(unknown)}, not one of the other `languages`; add it there or remove it")
+        return self
+
+    def text(self, lang: str) -> CampaignText:
+        """The campaign's words in `lang`, English where a translation leaves one out."""
+        found = self.translations.get(lang, CampaignText())
+        consent = ConsentText(publish=found.consent.publish or self.consent.publish,
+                              letter=found.consent.letter or self.consent.letter)
+        return CampaignText(status="reviewed" if lang == locales.DEFAULT else found.status, title=found.title or self.title,
+                            description=found.description or self.description, target=found.target or self.target,
+                            consent=consent)
 
 
 # --- data/missions.yaml -------------------------------------------------------------------
@@ -322,6 +368,8 @@ class Signature(Strict):
     url: HttpsUrl | None = Field(default=None, description="an organisation's web site")
     fingerprint: Fingerprint | None = Field(default=None, description="keyed hash of the email, set by the intake")
     source: Literal["form", "issue", "pull-request", "import"]
+    language: Lang | None = Field(default=None, description=(
+        "the language the signer signed in (the form's page); absent: English. The letter follows in it"))
 
     @model_validator(mode="after")
     def _by_type(self) -> Signature:

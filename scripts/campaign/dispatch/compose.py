@@ -6,7 +6,13 @@ The HTML is made of paragraphs (a text paragraph's lines joined), with every sig
 as punycode (IDNA) in headers, never as an encoded word inside an address. The envelope sender
 (VERP, `dispatch.envelope`) travels as a Return-Path header that the SMTP backend takes off.
 A letter to the `fallback` address says which mission it was meant for; a rehearsal
-(`redirect`) goes to one test inbox, the real recipient kept in X-Campaign-Original-To."""
+(`redirect`) goes to one test inbox, the real recipient kept in X-Campaign-Original-To.
+
+
+A letter is one or more parts (`letter.parts`): the English text, then the signers' languages
+under an English heading that says whether the translation is a draft. In the HTML each part is
+a `<div lang dir>`, so a right-to-left version reads the right way round; `Content-Language`
+lists every language of the letter."""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ import email.policy
 import hashlib
 import html as _html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
@@ -24,10 +30,11 @@ from email.utils import format_datetime
 from functools import lru_cache
 
 from campaign.core.errors import LetterError
-from campaign.data import countries
-from campaign.data.letter import NAME_END, NAME_START, LetterContext, as_html, body, render, signer_line
+from campaign.data import letter, locales
+from campaign.data.letter import NAME_END, NAME_START, LetterContext, Part, Words, as_html, render, signer_line
 from campaign.data.models import Campaign, Mission, Signature
 from campaign.data.text import bad_character
+from campaign.data.translations import LetterFile
 
 
 def message_id(campaign: Campaign, key: str, letter_version: str) -> str:
@@ -36,11 +43,19 @@ def message_id(campaign: Campaign, key: str, letter_version: str) -> str:
     return f"<{campaign.id}.{campaign.dispatch.date:%Y%m%d}.{key}.{letter_version}@{domain}>"
 
 
-def to_html(text: str, lang: str = "en") -> str:
-    """A plain-text letter as a small, fully escaped HTML document: the letter's paragraphs and
-    lists as the site prints them (`letter.as_html`), each marked name isolated in `<bdi>`."""
+def to_html(text: str | Sequence[Part], lang: str = "en") -> str:
+    """A plain-text letter, or its parts (each other language in a `<div lang dir>`), as a small,
+    fully escaped HTML document: paragraphs and lists as the site prints them (`letter.as_html`),
+    each marked name isolated in `<bdi>`."""
+    body = []
+    for part in [Part(lang, text)] if isinstance(text, str) else text:
+        if part.heading:
+            body.append(f"<p><strong>[{_html.escape(part.heading)}]</strong></p>")
+        inner = as_html(part.text)
+        body.append(inner if part.lang == lang else
+                    f'<div lang="{_html.escape(part.lang, quote=True)}" dir="{part.direction}">\n{inner}\n</div>')
     page = (f'<!DOCTYPE html>\n<html lang="{_html.escape(lang, quote=True)}"><head><meta charset="utf-8"></head>'
-            f"<body>\n{as_html(text)}\n</body></html>\n")
+            f"<body>\n" + "\n".join(body) + "\n</body></html>\n")
     return page.replace(NAME_START, "<bdi>").replace(NAME_END, "</bdi>")
 
 
@@ -196,11 +211,15 @@ def compose(
     to: str | None = None,
     fallback: bool = False,
     redirect: str | None = None,
+    files: dict[str, LetterFile] | None = None,
+    words: Callable[[str], Words] | None = None,
 ) -> EmailMessage:
     """The letter as an email to `to` (the route's address; default: the mission's first):
     headers from data/campaign.yaml, text + HTML.
 
-    multipart/alternative with a text/plain and a text/html part, both UTF-8. Raises
+    multipart/alternative with a text/plain and a text/html part, both UTF-8. With `files`
+    (every language's letter) and `words` (a language's catalogue), the English text is
+    followed by the signers' languages (`letter.parts`); without, English only. Raises
     LetterError when there is no address or a header value is unsafe.
     """
     to = to or (mission.emails[0].address if mission.emails else None)
@@ -214,18 +233,22 @@ def compose(
     msgid = msgid or message_id(campaign, key, letter_version)
     if not msgid.isascii() or not re.fullmatch(r"<[^<>\s@]+@[^<>\s@]+>", msgid):
         raise LetterError(f"the Message-ID {msgid!r} is not of the form <id@domain>")
-    frame = _frame(campaign, template, mission, lang) if len(sigs) == 1 and not fallback else None
-    if frame is not None:  # one signer: the letter rendered once per mission, the signer put in
+    english = {lang: LetterFile(lang, "", template)}
+    files = files if files is not None else english
+    single = len(sigs) == 1 and not fallback and len(letter.versions(files, campaign, [sigs[0].language])) == 1
+    frame = _frame(campaign, template, mission, lang) if single else None
+    if frame is not None:  # one signer, English only: the letter rendered once per mission, the signer put in
         signer = signer_line(sigs[0], mark=True)
         text = frame[0].replace(SIGNER, signer.replace(NAME_START, "").replace(NAME_END, ""))
         html = frame[1].replace(SIGNER, _html.escape(signer).replace(NAME_START, "<bdi>").replace(NAME_END, "</bdi>"))
+        languages = lang
     else:
-        marked = body(template, campaign, mission, sigs, mark=True)
+        parts = letter.parts(files, campaign, mission, sigs, words or (lambda _: letter.ENGLISH), mark=True)
         if fallback:
-            marked = (f"[This letter is for the {mission.name} ({mission.city}, {countries.name(mission.country)}), "
-                      f"which has no working email address: please pass it on.]\n\n{marked}")
-        text = marked.replace(NAME_START, "").replace(NAME_END, "")
-        html = to_html(marked, lang)
+            parts.insert(0, Part(lang, f"[This letter is for the {mission.name} ({mission.city}, "
+                                       f"{locales.country_name(mission.country)}), which has no working email address: please pass it on.]"))
+        text = letter.text(parts).replace(NAME_START, "").replace(NAME_END, "")
+        html, languages = to_html(parts, lang), ", ".join(dict.fromkeys(p.lang for p in parts))
     # One boundary per mission and letter version (its header is then parsed once, not per
     # letter); a letter whose text contains it, however unlikely, gets its own.
     boundary = "=_" + hashlib.sha256(f"{campaign.id}\0{mission.id}\0{letter_version}".encode()).hexdigest()[:32]
@@ -242,7 +265,7 @@ def compose(
         msg.set_raw("X-Campaign-Original-To", dict(original)["To"])
     msg.set_raw("Date", format_datetime(when or dt.datetime.now(dt.timezone.utc)))
     msg.set_raw("Message-ID", msgid)
-    msg.set_raw("Content-Language", lang)
+    msg.set_raw("Content-Language", languages)
     msg.set_raw("MIME-Version", "1.0")
     msg.set_raw("Content-Type", f'multipart/alternative;\n boundary="{boundary}"')
     msg.set_payload([_part("plain", text), _part("html", html)])

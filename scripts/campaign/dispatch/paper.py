@@ -23,7 +23,7 @@ import datetime as dt
 import gc
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -37,7 +37,9 @@ from campaign.core.files import write_atomic
 from campaign.data import countries, letter
 from campaign.data.dataset import Dataset
 from campaign.data.models import Campaign, Mission, Signature
+from campaign.data.translations import LetterFile
 from campaign.dispatch import planning, session
+from campaign.i18n import catalogues
 from campaign.records import published
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -73,6 +75,8 @@ class Paper:
     named: list[Signature]
     hidden: int
     url: str
+    languages: frozenset[str | None] = frozenset()
+    """The languages its signers signed in: the letter follows in each (`letter.versions`)."""
 
     @property
     def total(self) -> int:
@@ -88,7 +92,8 @@ def papers(ds: Dataset, missions: Sequence[str] = ()) -> list[Paper]:
         mp = plan.missions.get(mission_id)
         sigs = [s for item in mp.letters for s in item.signatures] if mp else []
         named, hidden = letter.printed(sigs)
-        found.append(Paper(ds.mission_by_id[mission_id], named, hidden, published.mission_url(campaign.site_url, mission_id)))
+        found.append(Paper(ds.mission_by_id[mission_id], named, hidden, published.mission_url(campaign.site_url, mission_id),
+                           frozenset(s.language for s in sigs)))
     return found
 
 
@@ -103,16 +108,21 @@ def _env() -> Environment:
     return env
 
 
-def html(campaign: Campaign, template: str, lang: str, paper: Paper) -> str:
-    """The letter's HTML document (every value escaped by the template's autoescape)."""
+def html(campaign: Campaign, template: str, lang: str, paper: Paper, files: dict[str, LetterFile] | None = None,
+         words: Callable[[str], letter.Words] | None = None) -> str:
+    """The letter's HTML document (every value escaped by the template's autoescape): in English,
+    then (with `files`, every language's letter, and `words`, their catalogues) in each language
+    its signers used, under a heading that says whether the translation is a draft."""
     mission = paper.mission
-    ctx = letter.LetterContext.build(mission, campaign.target, campaign.dispatch.date, letter.print_signer(paper.total))
+    words = words or (lambda _: letter.ENGLISH)
+    parts = [letter.part(lf, campaign, mission, letter.print_signer(paper.total, words(lf.lang)))
+             for lf in letter.versions(files or {lang: LetterFile(lang, "", template)}, campaign, paper.languages)]
     entries = [(f"{i:,}", s.name.replace("-", WJ_HYPHEN), s.type == "organisation", countries.name(s.country))
                for i, s in enumerate(paper.named, start=1)]
     address = address_lines(mission)
     return _env().get_template("letter.html").render(
         lang=lang, campaign=campaign, mission=mission, address=address, url=paper.url,
-        body=letter.as_html(letter.render(template, ctx)), entries=entries, fsi=FSI, pdi=PDI,
+        parts=[(p, letter.as_html(p.text)) for p in parts], entries=entries, fsi=FSI, pdi=PDI,
         total=paper.total, hidden=paper.hidden)
 
 
@@ -213,11 +223,12 @@ def _campaign(ds: Dataset) -> Campaign:
 def _write_all(ds: Dataset, targets: dict[str, Path], warn: session.Echo) -> list[Written]:
     campaign = _campaign(ds)
     lang, template = letter.template_for(ds.letters, campaign)
+    words = catalogues.Catalogues(ds.root)
     done = []
     for paper in papers(ds, list(targets)):
         target = targets[paper.mission.id]
         started = time.perf_counter()
-        pages, size, missing = write(html(campaign, template, lang, paper), target)
+        pages, size, missing = write(html(campaign, template, lang, paper, ds.letter_files, words), target)
         written = Written(paper.mission.id, target, pages, len(paper.named), paper.hidden, size,
                           time.perf_counter() - started, missing)
         if missing:

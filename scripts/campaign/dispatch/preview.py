@@ -9,6 +9,7 @@ from campaign.core.errors import CampaignError, Problem
 from campaign.data import dataset, letter
 from campaign.data.models import Signature
 from campaign.dispatch import compose, planning, session
+from campaign.i18n import catalogues
 
 FORMATS = ("text", "html", "eml")
 HEADERS = ("From", "To", "Reply-To", "Subject", "Message-ID")
@@ -47,7 +48,7 @@ def preview(root: Path, mission_id: str, signature_path: str | None = None, fmt:
     lang, template = letter.template_for(ds.letters, campaign)
     try:
         msg = compose.compose(campaign, template, mission, sigs, key, letter.version(template, campaign.dispatch.subject),
-                             lang=lang)
+                              lang=lang, files=ds.letter_files, words=catalogues.Catalogues(root))
     except CampaignError as exc:
         raise CampaignError([Problem(dataset.MISSIONS, 1, exc.message)]) from None
     if fmt == "eml":

@@ -44,6 +44,7 @@ from campaign.dispatch.durable import AHEAD, Syncer
 from campaign.dispatch.planning import Plan, plan
 from campaign.dispatch.throttle import Throttle
 from campaign.dispatch.work import Pending, Result, Settings, Streak
+from campaign.i18n import catalogues
 from campaign.mail import BackendError, BaseBackend, Outcome
 from campaign.mail.base import domain as domain_of
 from campaign.records.ledger import Ledger, boot_id, run_id
@@ -80,6 +81,7 @@ class Dispatcher:
         self.boot = boot_id()
         self.lang, self.template = letters.template_for(ds.letters, self.campaign)
         self.version = letters.version(self.template, self.campaign.dispatch.subject)
+        self.words = catalogues.Catalogues(ds.root)  # the signers' languages' words in their versions of the letter
 
     # --- selection ----------------------------------------------------------------------
 
@@ -115,6 +117,7 @@ class Dispatcher:
             self.campaign, self.template, pending.mission.mission, item.signatures, item.key, self.version,
             lang=self.lang, msgid=known.message_id if known and known.message_id else None,
             to=way.address, fallback=way.kind == "fallback", redirect=self.settings.redirect,
+            files=self.ds.letter_files, words=self.words,
         )
 
     # --- the run ------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The intake service over HTTP: FastAPI (so the API is described by OpenAPI), on uvicorn.
 
     POST /api/signatures       JSON or form-encoded; 202 "check your email", or a 4xx JSON error
-    GET  /confirm/{token}      a page with a button (prefetching link scanners confirm nothing)
+    GET  /confirm/{token}      a page with a button (prefetching link scanners confirm nothing), in the signer's language
     POST /confirm/{token}      confirms
     GET  /api/health           liveness and queue sizes
     GET  /api/openapi.json     the API description (no Swagger UI page: it would load scripts from a CDN,
@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from campaign.i18n.catalogues import Translator, negotiate
 from campaign.intake import pages
 from campaign.intake.fingerprint import redact
 from campaign.intake.limits import BodyLimit, OriginCheck, RateLimiter, client_key, origin, retry_after
@@ -62,6 +63,9 @@ class SignatureForm(BaseModel):
     letter: bool = Field(default=False, description="consent: include my name in the letter")
     consent: str = Field(description="version of the consent texts shown (consent.version in data/campaign.yaml)",
                          examples=["2026-11"])
+    language: str | None = Field(default=None, description="the form's page language (one of `languages`): the mails, "
+                                 "pages and errors follow it, and the letter goes in it after the English", examples=["es"],
+                                 pattern=r"^[a-z]{2,3}$")
     website: str = Field(default="", max_length=0, description="honeypot: must be empty")
 
 
@@ -202,11 +206,23 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
         """The client went away mid-body (or its body deadline cut it): no traceback in the log."""
         return Response(status_code=400)
 
+    def asked(request: Request) -> Translator:
+        """The language a request's Accept-Language asks for, among the campaign's."""
+        return intake.words(negotiate(request.headers.get("accept-language"), intake.campaign.languages))
+
+    def html(words: Translator, body: str, status: int = 200) -> HTMLResponse:
+        return HTMLResponse(body, status, headers={**pages.HEADERS, "Content-Language": words.lang})
+
     def answer(request: Request, result: Answer) -> Response:
+        headers = {"Content-Language": result.lang, **result.headers}
         if _wants_html(request):
-            return HTMLResponse(pages.answer(title, result.status, result.body), result.status,
-                                headers={**pages.HEADERS, **result.headers})
-        return JSONResponse(result.body, result.status, headers={"Cache-Control": "no-store", **result.headers})
+            words = intake.words(result.lang)
+            return HTMLResponse(pages.answer(words, intake.campaign.text(words.lang).title or title, result.status, result.body),
+                                result.status, headers={**pages.HEADERS, **headers})
+        return JSONResponse(result.body, result.status, headers={"Cache-Control": "no-store", **headers})
+
+    def named(words: Translator) -> str:
+        return intake.campaign.text(words.lang).title or title
 
     @api.post("/api/signatures", status_code=202, response_model=Accepted, tags=["signatures"],
               summary="Sign the letter (a confirmation link is emailed)",
@@ -218,8 +234,10 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
         client = client_key(request.client.host if request.client else None)
         wait = limiter.hit(client)
         if wait:
-            return answer(request, Answer(429, {"error": "rate_limited", "message": "too many submissions from your "
-                                                "address; wait a little and try again"}, {"Retry-After": retry_after(wait)}))
+            words = asked(request)
+            return answer(request, Answer(429, {"error": "rate_limited", "message": words.gettext(
+                "too many submissions from your address; wait a little and try again")},
+                {"Retry-After": retry_after(wait)}, words.lang))
         try:
             fields = await read_fields(request)
         except Malformed as exc:
@@ -228,28 +246,32 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
             result = await run_in_threadpool(intake.submit, fields, client=client)
         except Exception as exc:  # noqa: BLE001 - log without the submitted text (it holds an address)
             log.error("submission failed: %s", redact(f"{type(exc).__name__}: {exc}"))
-            result = Answer(500, {"error": "internal", "message": "the submission could not be recorded; "
-                                  "please try again later"})
+            words = intake.words(fields.get("language"))
+            result = Answer(500, {"error": "internal", "message": words.gettext(
+                "the submission could not be recorded; please try again later")}, lang=words.lang)
         return answer(request, result)
 
     @api.get("/confirm/{token}", response_class=HTMLResponse, tags=["confirmation"],
              summary="The confirmation page (shows a button; confirms nothing)",
              responses={404: {"description": "unknown or expired link"}})
-    async def confirm_page(token: str) -> HTMLResponse:
+    async def confirm_page(request: Request, token: str) -> HTMLResponse:
         entry = await run_in_threadpool(intake.preview, token) if TOKEN.match(token) else None
         if entry is None:
-            return HTMLResponse(pages.unknown(title), 404, headers=pages.HEADERS)
+            words = asked(request)
+            return html(words, pages.unknown(words, named(words)), 404)
+        words = intake.words(entry.get("language"))
         if entry["state"] != "pending":
-            return HTMLResponse(pages.confirmed(title, entry, already=True), headers=pages.HEADERS)
-        return HTMLResponse(pages.confirm(title, token, entry), headers=pages.HEADERS)
+            return html(words, pages.confirmed(words, named(words), entry, already=True))
+        return html(words, pages.confirm(words, named(words), token, entry))
 
     @api.post("/confirm/{token}", response_class=HTMLResponse, tags=["confirmation"],
               summary="Confirm a signature", responses={404: {"description": "unknown or expired link"}})
-    async def confirm(token: str) -> HTMLResponse:
+    async def confirm(request: Request, token: str) -> HTMLResponse:
         state, sig = await run_in_threadpool(intake.confirm, token) if TOKEN.match(token) else ("unknown", None)
+        words = intake.words(sig.get("language")) if sig else asked(request)
         if state == "unknown":
-            return HTMLResponse(pages.unknown(title), 404, headers=pages.HEADERS)
-        return HTMLResponse(pages.confirmed(title, sig, already=state == "already"), headers=pages.HEADERS)
+            return html(words, pages.unknown(words, named(words)), 404)
+        return html(words, pages.confirmed(words, named(words), sig, already=state == "already"))
 
     @api.get("/api/health", response_model=Health, tags=["service"], summary="Liveness and queue sizes")
     async def health() -> dict[str, Any]:

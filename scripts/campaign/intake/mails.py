@@ -1,7 +1,9 @@
 """The intake's two mails: the confirmation link (double opt-in) and the "already signed" notice.
 
-Plain text, 7bit when ASCII so the link stays on one line in the raw .eml file. The recipient's
-domain is written as punycode (`models.ascii_email`), never as an encoded word inside the address.
+In the signer's language (`Content-Language`), as plain text, 7bit when ASCII so the link stays
+on one line in the raw .eml file, with an HTML alternative whose `<html lang dir>` lets a
+right-to-left language read the right way round. The recipient's domain is written as punycode
+(`models.ascii_email`), never as an encoded word inside the address.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ import secrets
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
+from html import escape
 
+from campaign.data import locales
 from campaign.data.models import Campaign, ascii_email
+from campaign.i18n.catalogues import Translator
+from campaign.intake import pages
 from campaign.intake.store import Mail, token_hash
 
 
-def _message(campaign: Campaign, to: str, subject: str, msgid: str, text: str) -> EmailMessage:
+def _message(campaign: Campaign, to: str, subject: str, msgid: str, words: Translator, paragraphs: list[str],
+             link: str | None = None) -> EmailMessage:
+    """Plain text and its HTML alternative (`<html lang dir>`: right-to-left languages read the
+    right way round); `Content-Language` says which language both are in."""
     sender = campaign.dispatch.sender
     message = EmailMessage()
     message["From"] = Address(sender.name, addr_spec=ascii_email(sender.email))
@@ -28,33 +37,47 @@ def _message(campaign: Campaign, to: str, subject: str, msgid: str, text: str) -
     message["Subject"] = subject
     domain = ascii_email(sender.email).rpartition("@")[2]
     message["Message-ID"] = f"<{msgid}@{domain}>"
+    site = campaign.site_url.rstrip("/") + "/" + ("" if words.lang == locales.DEFAULT else f"{words.lang}/")
+    text = "\n\n".join(f"    {p}" if p == link else p for p in paragraphs) + f"\n\n-- {sender.name}\n{site}\n"
     message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
+    html = "\n".join(f'<p><a href="{escape(p)}">{escape(p)}</a></p>' if p == link else f"<p>{escape(p)}</p>" for p in paragraphs)
+    message.add_alternative(
+        f'<!DOCTYPE html>\n<html lang="{escape(words.lang)}" dir="{locales.direction(words.lang)}"><head><meta charset="utf-8">'
+        f'</head><body>\n{html}\n<p>-- {escape(sender.name)}<br><a href="{escape(site)}">{escape(site)}</a></p>\n</body></html>\n',
+        subtype="html", cte="quoted-printable")
+    message["Content-Language"] = words.lang  # after the parts: the email package moves Content-* headers into the first
     return message
 
 
-def confirmation(campaign: Campaign, mail: Mail, public_url: str) -> EmailMessage:
-    """The mail with the confirmation link of one pending entry."""
-    link = f"{public_url.rstrip('/')}/confirm/{mail.token}"
-    until = dt.datetime.fromtimestamp(mail.expires, dt.UTC).strftime("%d %B %Y, %H:%M UTC")
+def confirmation(campaign: Campaign, mail: Mail, public_url: str, words: Translator | None = None) -> EmailMessage:
+    """The mail with the confirmation link of one pending entry, in the signer's language."""
     sig = mail.signature
-    published = "will be listed on the campaign site" if sig.get("publish") else "will not be listed on the site"
-    in_letter = "will appear in the letter" if sig.get("letter") else "will not appear in the letter (it is counted)"
-    return _message(campaign, mail.email, f"Please confirm your signature: {campaign.title}",
-                    f"intake-{mail.entry_id}-{token_hash(mail.token)[:16]}", (
-        f"Hello {sig['name']},\n\n"
-        f"someone (we hope you) signed \"{campaign.title}\" with this email address.\n"
-        f"To confirm your signature, open this link and press the button on the page:\n\n"
-        f"    {link}\n\n"
-        f"The link works until {until}. Your name {published} and {in_letter}.\n\n"
-        "If you did not sign, ignore this message: nothing is published, and your address is\n"
-        "deleted when the link expires. We keep no copy of your email address after this\n"
-        "message has been sent; only a keyed fingerprint stops a second signature.\n\n"
-        f"-- {campaign.dispatch.sender.name}\n{campaign.site_url}\n"))
+    words = words or Translator(locales.DEFAULT)
+    _ = words.format
+    link = f"{public_url.rstrip('/')}/confirm/{mail.token}"
+    until = locales.long_time(dt.datetime.fromtimestamp(mail.expires, dt.timezone.utc), words.lang)
+    title = campaign.text(words.lang).title or campaign.title
+    return _message(campaign, mail.email, _("Please confirm your signature: %(campaign)s", campaign=title),
+                    f"intake-{mail.entry_id}-{token_hash(mail.token)[:16]}", words, [
+        _("Hello %(name)s,", name=sig["name"]),
+        _("someone (we hope you) signed \"%(campaign)s\" with this email address. To confirm your signature, "
+          "open this link and press the button on the page:", campaign=title),
+        link,
+        _("The link works until %(until)s.", until=until) + " " + pages.consents(words, sig),
+        _("If you did not sign, ignore this message: nothing is published, and your address is deleted when the "
+          "link expires. We keep no copy of your email address after this message has been sent; only a keyed "
+          "fingerprint stops a second signature."),
+    ], link)
 
 
-def notice(campaign: Campaign, email: str) -> EmailMessage:
+def notice(campaign: Campaign, email: str, words: Translator | None = None) -> EmailMessage:
     """Tell an address that already signed (instead of telling whoever submitted the form)."""
-    return _message(campaign, email, f"You have already signed: {campaign.title}", f"intake-notice-{secrets.token_hex(12)}", (
-        "Hello,\n\nthe form was submitted again with this email address, which has already signed.\n"
-        "Nothing changes: one signature per address counts. If this was not you, ignore this message.\n\n"
-        f"-- {campaign.dispatch.sender.name}\n{campaign.site_url}\n"))
+    words = words or Translator(locales.DEFAULT)
+    _ = words.format
+    title = campaign.text(words.lang).title or campaign.title
+    return _message(campaign, email, _("You have already signed: %(campaign)s", campaign=title),
+                    f"intake-notice-{secrets.token_hex(12)}", words, [
+        _("Hello,"),
+        _("the form was submitted again with this email address, which has already signed. Nothing changes: one "
+          "signature per address counts. If this was not you, ignore this message."),
+    ])

@@ -9,7 +9,14 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from campaign.data import countries
+from campaign.data import locales
+from campaign.data.locales import N_
+from campaign.i18n.catalogues import Translator
+
+FIELDS = {"name": N_("Full name"), "country": N_("Country of residence"), "email": N_("Email"),
+          "mission": N_("Mission"), "consent": N_("Consent"), "publish": N_("Publish"), "letter": N_("Letter"),
+          "language": N_("Language")}
+"""The form's fields as its labels name them (the page of errors after a form posted without JavaScript)."""
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -24,62 +31,75 @@ button{font:inherit;padding:.6rem 1.4rem;border:0;border-radius:.3rem;background
 .muted{color:#666;font-size:.9rem}ul.errors{color:#a40000}"""
 
 
-def page(title: str, body: str) -> str:
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+def page(words: Translator, title: str, body: str) -> str:
+    """A page in the language of `words`: `<html lang dir>`, the title as its heading."""
+    lang = escape(words.lang, quote=True)
+    return (f'<!doctype html>\n<html lang="{lang}" dir="{locales.direction(words.lang)}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="robots" content="noindex"><title>{escape(title)}</title>'
             f"<style>{_STYLE}</style></head><body>\n<h1>{escape(title)}</h1>\n{body}\n</body></html>\n")
 
 
-def _who(sig: dict[str, Any]) -> str:
-    country = sig.get("country", "")
-    try:
-        where = countries.name(country)
-    except Exception:  # noqa: BLE001 - a stored code is valid; be safe anyway
-        where = country
-    return f"<strong>{escape(str(sig.get('name', '')))}</strong> ({escape(where)})"
+def _html(words: Translator, message: str, **html: str) -> str:
+    """A message as HTML: its text escaped, then `html` (already HTML) put in its placeholders."""
+    return escape(words.gettext(message)) % html
 
 
-def confirm(campaign: str, token: str, sig: dict[str, Any]) -> str:
-    publish = "listed on the campaign site" if sig.get("publish") else "not listed on the site"
-    letter = "included in the letter" if sig.get("letter") else "counted, but not named in the letter"
-    return page(f"Confirm your signature: {campaign}", (
-        f"<p>Signature of {_who(sig)}. Your name will be {publish}, and {letter}.</p>\n"
+def _who(words: Translator, sig: dict[str, Any]) -> str:
+    country = str(sig.get("country", ""))
+    return f"<strong><bdi>{escape(str(sig.get('name', '')))}</bdi></strong> ({escape(locales.country_name(country, words.lang))})"
+
+
+def consents(words: Translator, sig: dict[str, Any]) -> str:
+    """What the signer's two consents mean, in two sentences (the page and the mail say the same)."""
+    publish = N_("Your name will be listed on the campaign site.") if sig.get("publish") else N_("Your name will not be listed on the site.")
+    letter = N_("It will appear in the letter.") if sig.get("letter") else N_("It will not appear in the letter (your signature is counted).")
+    return f"{words.gettext(publish)} {words.gettext(letter)}"
+
+
+def confirm(words: Translator, campaign: str, token: str, sig: dict[str, Any]) -> str:
+    _ = words.format
+    who = _html(words, N_("Signature of %(who)s."), who=_who(words, sig))
+    button, note = _("Confirm my signature"), _("Opening this page confirms nothing: only the button does. If you did not "
+                                                 "sign, close this page; the entry and your address are deleted when the link expires.")
+    return page(words, _("Confirm your signature: %(campaign)s", campaign=campaign), (
+        f"<p>{who} {escape(consents(words, sig))}</p>\n"
         f'<form method="post" action="/confirm/{escape(token, quote=True)}">'
-        f'<button type="submit">Confirm my signature</button></form>\n'
-        '<p class="muted">Opening this page confirms nothing: only the button does. '
-        "If you did not sign, close this page; the entry and your address are deleted when the link expires.</p>"))
+        f'<button type="submit">{escape(button)}</button></form>\n<p class="muted">{escape(note)}</p>'))
 
 
-def confirmed(campaign: str, sig: dict[str, Any] | None, already: bool) -> str:
-    lead = "was already confirmed" if already else "is confirmed"
-    who = _who(sig) if sig else "Your signature"
-    return page(f"Thank you: {campaign}", (
-        f"<p>{who} {lead}. It is added to the campaign's repository with the next batch and "
-        "appears once the maintainers have merged it.</p>\n"
-        '<p class="muted">Your email address has been deleted.</p>'))
+def confirmed(words: Translator, campaign: str, sig: dict[str, Any] | None, already: bool) -> str:
+    _ = words.format
+    who = _who(words, sig) if sig else escape(_("Your signature"))
+    lead = _html(words, N_("%(who)s was already confirmed.") if already else N_("%(who)s is confirmed."), who=who)
+    then = _("It is added to the campaign repository with the next batch and appears once the maintainers have merged it.")
+    deleted = _("Your email address has been deleted.")
+    return page(words, _("Thank you: %(campaign)s", campaign=campaign),
+                f'<p>{lead} {escape(then)}</p>\n<p class="muted">{escape(deleted)}</p>')
 
 
-def unknown(campaign: str) -> str:
-    return page(f"Link not valid: {campaign}", (
-        "<p>This confirmation link is unknown or has expired. Please sign again; "
-        "you will receive a new link.</p>"))
+def unknown(words: Translator, campaign: str) -> str:
+    _ = words.format
+    why = _("This confirmation link is unknown or has expired. Please sign again; you will receive a new link.")
+    return page(words, _("Link not valid: %(campaign)s", campaign=campaign), f"<p>{escape(why)}</p>")
 
 
-def answer(campaign: str, status: int, body: dict[str, Any]) -> str:
+def answer(words: Translator, campaign: str, status: int, body: dict[str, Any]) -> str:
     """A JSON answer of the signature endpoint as a page, for a form posted without JavaScript."""
+    _ = words.format
     if status < 300:
-        return page(f"Check your email: {campaign}", f"<p>{escape(body.get('message', ''))}</p>")
-    items = "".join(f"<li><strong>{escape(field)}</strong> {escape(msg)}</li>"
+        return page(words, _("Check your email: %(campaign)s", campaign=campaign), f"<p>{escape(body.get('message', ''))}</p>")
+    items = "".join(f"<li><strong>{escape(_(FIELDS[field]) if field in FIELDS else field)}</strong> {escape(msg)}</li>"
                     for field, messages in (body.get("errors") or {}).items() for msg in messages)
     listing = f'<ul class="errors">{items}</ul>' if items else ""
-    return page(f"Not signed yet: {campaign}", (
-        f"<p>{escape(body.get('message', 'The submission was refused.'))}</p>{listing}"
-        "<p>Go back, correct the form and send it again.</p>"))
+    why, again = body.get("message") or _("The submission was refused."), _("Go back, correct the form and send it again.")
+    return page(words, _("Not signed yet: %(campaign)s", campaign=campaign),
+                f"<p>{escape(why)}</p>{listing}<p>{escape(again)}</p>")
 
 
 def no_site(campaign: str, problem: str) -> str:
-    return page(campaign, (
+    """For the person running `campaign serve`: in English, like the command line."""
+    return page(Translator(locales.DEFAULT), campaign, (
         f"<p>The site could not be built, so only the intake service is running.</p>"
         f"<pre>{escape(problem)}</pre>"
         '<p>The API is described at <a href="/api/openapi.json">/api/openapi.json</a>; '

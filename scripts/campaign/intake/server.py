@@ -61,7 +61,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, public_url: 
     link_base = service.settings.public_url
     site_dir, problem = None, "the site was not built (--no-site)"
     if site:
-        echo("building the site with mkdocs ...")
+        echo("building the site in every language ...")
         site_dir, problem = sitebuild.build(root, site_url=link_base + "/")
         if problem:
             echo(f"warning: {problem.splitlines()[0]}; serving the intake alone")

@@ -23,10 +23,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import countries, dataset, duplicates, signatures
+from campaign.data import countries, dataset, duplicates, locales, signatures
 from campaign.data.dataset import describe_error
+from campaign.data.locales import N_
 from campaign.data.models import Campaign, IntakeLimits, Signature
 from campaign.forge.base import Forge, Published
+from campaign.i18n import catalogues
+from campaign.i18n.catalogues import Translator
 from campaign.intake import fingerprint as fp
 from campaign.intake import mails
 from campaign.intake.store import Mail, Store
@@ -34,14 +37,14 @@ from campaign.mail import get_backend
 
 log = logging.getLogger("campaign.intake")
 
-FIELDS = ("name", "country", "email", "mission", "publish", "letter", "consent", "website")
-TEXT_FIELDS = ("name", "country", "email", "mission", "consent", "website")
+FIELDS = ("name", "country", "email", "mission", "publish", "letter", "consent", "language", "website")
+TEXT_FIELDS = ("name", "country", "email", "mission", "consent", "language", "website")
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"", "off", "false", "no", "0"}
 NOTICES_PER_ADDRESS, NOTICES_PER_CLIENT = 1, 5
 """Notices and resends per hour: to one address (its fingerprint), caused by one client."""
-ACCEPTED = ("Thank you! We sent a confirmation link to your email address. Your signature counts "
-            "once you open it and press the button (within {hours} hours).")
+ACCEPTED = N_("Thank you! We sent a confirmation link to your email address. Your signature counts "
+              "once you open it and press the button (within %(hours)s hours).")
 
 
 @dataclass
@@ -51,6 +54,8 @@ class Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    lang: str = locales.DEFAULT
+    """The language the answer is in (the form's page's)."""
 
 
 @dataclass
@@ -92,6 +97,7 @@ class Intake:
         self.root = settings.root
         self.store = Store(settings.db)
         self._flush_lock = threading.Lock()
+        self._words = catalogues.Catalogues(self.root)
         self.reload()
         assert self.campaign is not None
         intake = self.campaign.intake
@@ -121,26 +127,27 @@ class Intake:
         again before the error goes up (a 500), so a retry starts afresh. `client` (the rate
         limiter's key) throttles the notices and resends one client can cause.
         """
+        words = self.words(fields.get("language"))
         if str(fields.get("website") or "").strip():
-            return Answer(400, {"error": "rejected", "message": "the submission was refused"})
-        found = self._validate(fields, today)
+            return Answer(400, {"error": "rejected", "message": words.gettext("the submission was refused")}, lang=words.lang)
+        found = self._validate(fields, today, words)
         if isinstance(found, Answer):
             return found
         sig, email, key = found
         if self.index.taken.name_holder(sig):
-            return _duplicate(sig)
+            return _duplicate(sig, words)
         if self.index.taken.address_holder(sig):
-            self._notice(email, key, client)
-            return self._accepted()
+            self._notice(email, key, client, words)
+            return self._accepted(words)
         similar = self.index.taken.look_alike_holder(sig)
         token = secrets.token_urlsafe(32)
         added = self.store.add(name_key=duplicates.key(sig), look_alike=duplicates.look_alike_key(sig), fingerprint=key,
                                email=email, token=token, ttl=self.ttl, signature=sig.model_dump(mode="json", exclude_none=True),
                                held=f"looks like {similar}" if similar else None)
         if added.kind == "duplicate_name":
-            return _duplicate(sig)
+            return _duplicate(sig, words)
         if added.kind == "known_address":
-            self._notice(email, key, client)
+            self._notice(email, key, client, words)
         elif added.entry_id is not None and (added.kind == "new" or self._may_resend(added.entry_id, key, client, token, email)):
             try:
                 self._mail_now(added.entry_id)
@@ -148,64 +155,72 @@ class Intake:
                 self.store.discard(added.entry_id)  # no half-done request: no pending entry stays behind
                 raise
         log.info("submission accepted (%s%s): entry %s", added.kind, ", held for review" if added.held else "", added.entry_id)
-        return self._accepted()
+        return self._accepted(words)
 
-    def _validate(self, fields: dict[str, Any], today: dt.date | None) -> tuple[Signature, str, str] | Answer:
-        """(signature, address, fingerprint), or the 422 answer listing every field to fix."""
+    def words(self, lang: object) -> Translator:
+        """The catalogue of a language the campaign speaks (`lang` from the form), else English's."""
+        return self._words(lang if isinstance(lang, str) and lang in self.campaign.languages else locales.DEFAULT)
+
+    def _validate(self, fields: dict[str, Any], today: dt.date | None, words: Translator) -> tuple[Signature, str, str] | Answer:
+        """(signature, address, fingerprint), or the 422 answer listing every field to fix (in the form's language)."""
+        _ = words.format
         errors: dict[str, list[str]] = {}
         for name in sorted(set(fields) - set(FIELDS)):
-            errors.setdefault(name, []).append(f"unknown field; the form sends only {', '.join(FIELDS)}")
+            errors.setdefault(name, []).append(_("unknown field; the form sends only %(fields)s", fields=", ".join(FIELDS)))
         text: dict[str, str] = {}
         for name in TEXT_FIELDS:
             value = fields.get(name)
             if value is not None and not isinstance(value, str):
-                errors[name] = ["must be text"]
+                errors[name] = [_("must be text")]
             text[name] = value.strip() if isinstance(value, str) else ""
         flags: dict[str, bool] = {}
         for name in ("publish", "letter"):
             flag = _flag(fields.get(name))
             if flag is None:
-                errors[name] = ["must be true or false"]
+                errors[name] = [_("must be true or false")]
             flags[name] = bool(flag)
         email = text["email"]
         if "email" in errors:
             pass
         elif not email:
-            errors["email"] = ["is required: the confirmation link is sent there"]
+            errors["email"] = [_("is required: the confirmation link is sent there")]
         elif len(email) > 254:
-            errors["email"] = ["is longer than 254 characters; no email address is that long"]
+            errors["email"] = [_("is longer than 254 characters; no email address is that long")]
         elif problem := fp.check_email(email):
             errors["email"] = [problem]
         version = self.campaign.consent.version
         if text["consent"] != version and "consent" not in errors:
-            errors["consent"] = [f"must be {version!r}, the version of the consent texts shown with the form; "
-                                 "reload the page and submit again"]
+            errors["consent"] = [_("must be %(version)s, the version of the consent texts shown with the form; "
+                                   "reload the page and submit again", version=repr(version))]
         country = text["country"].upper()
         if (not text["mission"] and "mission" not in errors and country in countries.names()
                 and not self.ds.mission_for(country)):
-            errors["mission"] = [f"no mission receives letters from {countries.name(country)} yet; choose one from the directory"]
+            errors["mission"] = [_("no mission receives letters from %(country)s yet; choose one from the directory",
+                                   country=locales.country_name(country, words.lang))]
         key = fp.fingerprint(self.settings.key, email) if "email" not in errors else None
         try:
             sig = signatures.build(self.ds, {
                 "type": "individual", "name": text["name"], "country": country, "mission": text["mission"] or None,
                 "publish": flags["publish"], "letter": flags["letter"], "consent": version, "fingerprint": key,
-                "signed": today or dt.datetime.now(dt.timezone.utc).date(), "source": "form"})
+                "signed": today or dt.datetime.now(dt.timezone.utc).date(), "source": "form", "language": words.lang})
         except ValidationError as exc:
             for err in exc.errors():
                 where = str(err["loc"][0]) if err["loc"] else "mission"
-                if where not in errors:  # one message per field: the first is the one to fix
+                if where not in errors:  # one message per field: the first is the one to fix (English: the model's)
                     errors[where] = [describe_error(err)]
-            return _invalid(errors)
+            return _invalid(errors, words)
         if errors:
-            return _invalid(errors)
+            return _invalid(errors, words)
         assert key is not None
         if sig.mission not in self.index.missions:
-            return _invalid({"mission": [f"unknown mission {sig.mission!r}; choose one from the directory"]})
+            return _invalid({"mission": [_("unknown mission %(mission)s; choose one from the directory",
+                                           mission=repr(sig.mission))]}, words)
         return sig, email, key
 
-    def _accepted(self) -> Answer:
+    def _accepted(self, words: Translator) -> Answer:
         hours = round(self.ttl / 3600)
-        return Answer(202, {"status": "pending", "message": ACCEPTED.format(hours=hours), "check_email": True})
+        return Answer(202, {"status": "pending", "message": words.format(ACCEPTED, hours=hours), "check_email": True},
+                      lang=words.lang)
 
     # --- mail ---------------------------------------------------------------------------
 
@@ -233,7 +248,8 @@ class Intake:
         """Send one confirmation mail; on success the address is erased from the store.
 
         Raises when the message cannot even be built (the caller decides what that means)."""
-        outcome = self._send(mails.confirmation(self.campaign, mail, self.settings.public_url))
+        words = self.words(mail.signature.get("language"))
+        outcome = self._send(mails.confirmation(self.campaign, mail, self.settings.public_url, words))
         if outcome:
             self.store.mail_sent(mail.entry_id, mail.token)
         else:
@@ -270,14 +286,14 @@ class Intake:
             log.warning("confirmation mail %s: %s", outcome.state, fp.redact(outcome.detail))
         return outcome.ok
 
-    def _notice(self, email: str, key: str, client: str | None) -> None:
+    def _notice(self, email: str, key: str, client: str | None, words: Translator) -> None:
         """Tell an address that already signed, at most once an hour per address (and a few
         times an hour per client); the answer to the form is the same either way."""
         if not self.store.allow_mail(self._mail_keys(key, client)):
             log.info("already-signed notice throttled")
             return
         try:
-            self._send(mails.notice(self.campaign, email))
+            self._send(mails.notice(self.campaign, email, words))
         except Exception as exc:  # noqa: BLE001 - a notice is a courtesy: never fail the request for it
             log.warning("notice not sent: %s", fp.redact(f"{type(exc).__name__}: {exc}"))
 
@@ -365,11 +381,13 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
-def _invalid(errors: dict[str, list[str]]) -> Answer:
-    return Answer(422, {"error": "invalid", "message": "some fields need fixing", "errors": errors})
+def _invalid(errors: dict[str, list[str]], words: Translator) -> Answer:
+    return Answer(422, {"error": "invalid", "message": words.gettext("some fields need fixing"), "errors": errors}, lang=words.lang)
 
 
-def _duplicate(sig: Signature) -> Answer:
+def _duplicate(sig: Signature, words: Translator) -> Answer:
+    _ = words.format
     return Answer(409, {"error": "duplicate",
-                        "message": f"{sig.name} from {countries.name(sig.country)} has already signed. Thank you!",
-                        "errors": {"name": ["has already signed from this country"]}})
+                        "message": _("%(name)s from %(country)s has already signed. Thank you!", name=sig.name,
+                                     country=locales.country_name(sig.country, words.lang)),
+                        "errors": {"name": [_("has already signed from this country")]}}, lang=words.lang)

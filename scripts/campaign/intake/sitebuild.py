@@ -1,4 +1,6 @@
-"""Building the site for `campaign serve`: `mkdocs build` into a git-ignored folder.
+"""Building the site for `campaign serve`: `campaign build` (every language, strict) into a
+git-ignored folder, in a child process (the site package is not the intake's to import, and the
+build forks one process per language).
 
 The site is served from the same origin as the intake, so the form posts to /api/signatures
 without CORS. A failed build does not stop the intake: `campaign serve` says why and serves
@@ -33,14 +35,13 @@ def build(root: Path, target: Path | None = None, site_url: str | None = None,
     if site_url:
         env["CAMPAIGN_SITE_URL"] = site_url
     try:
-        done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--config-file", str(config),
-                               "--site-dir", str(staging)], cwd=root, capture_output=True, text=True, timeout=timeout,
-                              env=env)
+        done = subprocess.run([sys.executable, "-m", "campaign", "--root", str(root), "build", "--site-dir", str(staging)],
+                              cwd=root, capture_output=True, text=True, timeout=timeout, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, f"mkdocs could not run: {exc}"
+        return None, f"the site build could not run: {exc}"
     if done.returncode != 0 or not (staging / "index.html").is_file():
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-        return None, f"`mkdocs build` failed (exit {done.returncode}):\n{tail}"
+        return None, f"`campaign build` failed (exit {done.returncode}):\n{tail}"
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return target, None

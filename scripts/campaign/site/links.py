@@ -5,10 +5,11 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import quote, urlencode
 
 from campaign.data import countries
-from campaign.data.models import Campaign, Mission
+from campaign.data.models import Mission
 from campaign.records import phones
 
 DEFAULT_BRANCH = "main"
@@ -49,6 +50,7 @@ def _digits_tel(text: str) -> str | None:
     return "tel:" + ("+" if text.lstrip().startswith("+") else "") + digits if len(digits) >= 6 else None
 
 
+@cache  # the same numbers on every language's pages
 def phone(number: str, country: str) -> tuple[str, list[str]]:
     """(text to show, `tel:` links) for a number of the directory.
 
@@ -82,10 +84,10 @@ def github_new_file(repository: str, path: str, value: str, branch: str = DEFAUL
         {"filename": path, "value": value}, quote_via=quote)
 
 
-def share(campaign: Campaign, url: str) -> dict[str, str]:
-    """Share links for the page at `url` (no third-party script, just links)."""
-    text = f"{campaign.title} {campaign.description}"
-    short = f"{campaign.title} Sign the open letter:"
+def share(title: str, description: str, url: str, short: str) -> dict[str, str]:
+    """Share links for the page at `url` (no third-party script, just links): `short` is the
+    campaign's title and a call to sign, in the page's language."""
+    text = f"{title} {description}"
     return {
         "Mastodon": "https://mastodonshare.com/?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
         "Bluesky": "https://bsky.app/intent/compose?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
@@ -93,6 +95,6 @@ def share(campaign: Campaign, url: str) -> dict[str, str]:
         "Facebook": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url}, quote_via=quote),
         "WhatsApp": "https://wa.me/?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
         "Telegram": "https://t.me/share/url?" + urlencode({"url": url, "text": short}, quote_via=quote),
-        "Email": "mailto:?" + urlencode({"subject": campaign.title, "body": f"{text}\n\n{url}"}, quote_via=quote),
+        "Email": "mailto:?" + urlencode({"subject": title, "body": f"{text}\n\n{url}"}, quote_via=quote),
         "url": url,
     }
