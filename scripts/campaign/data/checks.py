@@ -165,7 +165,8 @@ def review_tree(root: Path, use_cache: bool = True, without: set[str] | None = N
     a pull request adds), also judge the tree without them: the base a summary describes."""
     ds = dataset_load(root, use_cache, signatures=False)
     taken, base_taken = Taken(), Taken()
-    others = [*_missions(ds), *_actions(ds), *_letters(ds)]
+    letters, stale = _letters(ds)
+    others = [*_missions(ds), *_actions(ds), *letters]
     problems: list[Problem] = []
     base_problems: list[Problem] = []
     missions = ds.mission_by_id
@@ -180,7 +181,7 @@ def review_tree(root: Path, use_cache: bool = True, without: set[str] | None = N
     if without is not None:
         base_problems += [p for p in (*ds.problems, *others) if p.path not in without]
         base = (not base_problems, base_taken, base_count)
-    return Reviewed(ds, sorted(set(ds.problems + others + problems)), sorted(set(taken.look_alikes)), taken, count, base)
+    return Reviewed(ds, sorted(set(ds.problems + others + problems)), sorted(set(taken.look_alikes + stale)), taken, count, base)
 
 
 def validate(ds: Dataset) -> list[Problem]:
