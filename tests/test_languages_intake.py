@@ -121,6 +121,15 @@ def test_a_mission_gets_the_english_text_then_the_signer_s_language(repo: Path) 
     assert english_only["Content-Language"] == "en" and "[The letter in" not in english_only.get_body(("plain",)).get_content()
 
 
+def test_names_are_isolated_in_every_version_and_the_marks_never_leak(repo: Path) -> None:
+    for sigs in ([sig("\u05e9\u05e8\u05d4 \u05db\u05d4\u05df", "es", country="ES")],
+                 [sig("\u05e9\u05e8\u05d4 \u05db\u05d4\u05df", "es", country="ES"), sig("Ana Pereira", "fr")]):
+        msg = compose(repo, sigs)  # one signer, or a mission's list (per-mission mode)
+        text, html = msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
+        assert not re.search("[\ue000-\ue003]", text + html), "no private-use mark reaches a mission"
+        assert "<bdi>\u05e9\u05e8\u05d4 \u05db\u05d4\u05df</bdi>" in html and "\u05e9\u05e8\u05d4 \u05db\u05d4\u05df" in text
+
+
 def test_the_translations_setting_turns_the_versions_off(repo: Path) -> None:
     ds = dataset.load(repo)
     off = ds.campaign.dispatch.model_copy(update={"translations": False})  # type: ignore[union-attr]
