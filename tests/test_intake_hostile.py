@@ -314,7 +314,8 @@ def test_a_store_from_before_the_look_alike_key_is_migrated(tmp_path: Path) -> N
 
 
 def test_a_resend_keeps_a_link_not_yet_mailed_and_replaces_one_that_was(tmp_path: Path) -> None:
-    """A mail in flight (the retry loop's) never carries a link that a resend has killed."""
+    """A mail in flight (the retry loop's) never carries a link that a resend has killed, and a
+    resend racing the retry loop's mail does not replace the link that mail just carried."""
     store = Store(tmp_path / "intake.sqlite3")
     added = store.add(name_key="ana\0PT", fingerprint="f1", signature={"name": "Ana", "country": "PT"},
                       email="a@example.org", token="first" * 8, ttl=600)
@@ -322,7 +323,9 @@ def test_a_resend_keeps_a_link_not_yet_mailed_and_replaces_one_that_was(tmp_path
     assert store.rearm(added.entry_id, "second" * 8, "a@example.org")
     assert store.lookup("first" * 8) is not None and store.lookup("second" * 8) is None
     store.mail_sent(added.entry_id, in_flight.token)
-    assert store.rearm(added.entry_id, "third" * 8, "a@example.org")
+    assert not store.rearm(added.entry_id, "third" * 8, "a@example.org"), "mailed a moment ago: nothing to resend"
+    assert store.lookup("first" * 8) is not None
+    assert store.rearm(added.entry_id, "third" * 8, "a@example.org", now=time.time() + 601)
     assert store.lookup("first" * 8) is None and store.lookup("third" * 8) is not None
     assert store.mail(added.entry_id).token == "third" * 8
     store.close()

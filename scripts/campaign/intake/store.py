@@ -193,8 +193,9 @@ class Store:
                  email, token, now + 60, look_alike, held))
             return Added("new", cur.lastrowid, now + ttl, held)
 
-    def rearm(self, entry_id: int, token: str, email: str, now: float | None = None) -> bool:
-        """A pending entry's confirmation is mailed again; False if gone.
+    def rearm(self, entry_id: int, token: str, email: str, now: float | None = None, resend_after: float = 600.0) -> bool:
+        """A pending entry's confirmation is mailed again; False if gone, or if it was mailed
+        within `resend_after` seconds (the retry loop may have sent it since `add` looked).
 
         A link already mailed is replaced by `token` (the old one stops working). A link not yet
         mailed is kept, so a mail in flight with it (the retry loop's) still works.
@@ -203,8 +204,8 @@ class Store:
         with self._tx() as db:
             return db.execute("UPDATE entries SET token_hash = CASE WHEN token IS NULL THEN ? ELSE token_hash END, "
                               "token = COALESCE(token, ?), email = ?, mail_next = ?, mail_tries = 0 "
-                              "WHERE id = ? AND state = 'pending'", (token_hash(token), token, email, now + 60,
-                                                                      entry_id)).rowcount == 1
+                              "WHERE id = ? AND state = 'pending' AND (token IS NOT NULL OR mail_sent IS NULL OR mail_sent < ?)",
+                              (token_hash(token), token, email, now + 60, entry_id, now - resend_after)).rowcount == 1
 
     def discard(self, entry_id: int) -> None:
         """Delete a pending entry (with its address): a request that could not finish its work."""
