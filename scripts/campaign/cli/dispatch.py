@@ -1,4 +1,4 @@
-"""Commands that send the letters and keep their record: dispatch (resolve, bounces), letter(s), push-ledger."""
+"""Commands that send the letters and keep their record: dispatch (resolve, bounces), letter(s), push- and pull-ledger."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ bounces, checkpoint, paper, session = (lazy(f"campaign.dispatch.{m}") for m in "
 @option("--throttle/--no-throttle", default=None, help="Apply dispatch.throttle (default: with smtp only).")
 @option("--time-budget", type=click.FloatRange(min=0), metavar="S", env="CAMPAIGN_TIME_BUDGET", help="Stop cleanly after S s.")
 @option("--ledger", "ledger_path", type=FILE, help="Ledger file (default: data/dispatch/<campaign>-<date>.jsonl).")
-@option("--push", is_flag=True, env="CAMPAIGN_PUSH", help="Commit and push the ledger in checkpoints and at the end.")
+@option("--push", is_flag=True, env="CAMPAIGN_PUSH", help="Push the ledger branch in checkpoints and at the end.")
+@option("--local-ledger", is_flag=True, help="Send though the ledger branch cannot be read: data/dispatch/ here is complete.")
 @option("--checkpoint-every", type=click.FloatRange(min=1), default=300.0, help="Seconds between ledger checkpoints with --push.")
 @option("-v", "--verbose", is_flag=True, help="Print one line per attempt (letter key, mission, reply).")
 @click.pass_context
@@ -47,7 +48,7 @@ def dispatch_(ctx: click.Context, **options: object) -> None:
 @option("--sent/--unsent", default=None, help="What the server's log shows: accepted, or not (then it is sent again).")
 def resolve_(repo: Repo, key: str, sent: bool | None) -> None:
     """Settle one `unknown` letter KEY after checking the mail server's log."""
-    click.echo(session.resolve(repo.root, key, sent))
+    click.echo(session.resolve(repo.root, key, sent, warn=warn))
 
 
 @command(dispatch_, "bounces")
@@ -57,7 +58,7 @@ def resolve_(repo: Repo, key: str, sent: bool | None) -> None:
 @option("--folder", default="INBOX", help="The IMAP folder.")
 def bounces_(repo: Repo, **options: object) -> None:
     """Record bounces (delivery reports), replies and automatic replies in the ledger."""
-    click.echo(bounces.read(repo.root, **options).text(), nl=False)  # type: ignore[arg-type]
+    click.echo(bounces.read(repo.root, warn=warn, **options).text(), nl=False)  # type: ignore[arg-type]
 
 
 @command(main, "letter")
@@ -81,9 +82,16 @@ def letters_(repo: Repo, pdf: Path) -> None:
 
 @command(main, "push-ledger")
 @option("--remote", default="origin", help="The remote to push to.")
-@option("--branch", help="Branch to push to (default: the current one, or $GITHUB_REF_NAME).")
+@option("--branch", help="The ledger branch (default: dispatch.ledger_branch in data/campaign.yaml).")
 @option("--attempts", type=click.IntRange(1, 20), default=5, help="Tries when another push got there first.")
 @option("--pause", type=click.FloatRange(0, 60), default=2.0, help="Seconds before the second try; doubles each time.")
 def push_ledger_(repo: Repo, remote: str, branch: str | None, attempts: int, pause: float) -> None:
-    """Commit data/dispatch/ (and nothing else) and push it, rebasing and retrying on a push race."""
+    """Commit data/dispatch/ on the ledger branch and push it; another push first: merge the lines, retry."""
     click.echo(checkpoint.push_ledger(repo.root, remote, branch, attempts, message="dispatch: ledger", pause=pause))
+
+
+@command(main, "pull-ledger")
+@option("--remote", default="origin", help="The remote to read the ledger branch from.")
+def pull_ledger_(repo: Repo, remote: str) -> None:
+    """Bring the ledger branch's lines into data/dispatch/ (lines only here are kept), e.g. for the site."""
+    click.echo(checkpoint.restore(repo.root, remote))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import subprocess
+import time
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -73,3 +75,31 @@ class Git:
     def ok(self, *args: str) -> bool:
         """Whether the command succeeds (e.g. `diff --quiet`)."""
         return self.run(*args, check=False).returncode == 0
+
+    def rev(self, ref: str) -> str | None:
+        """The commit `ref` names, or None when there is none."""
+        done = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+    def write_commit(self, files: Mapping[str, bytes], message: str, committer: str, parent: str | None = None,
+                     scratch: str = "refs/campaign-scratch") -> str:
+        """One commit of `files` (repository path -> content) on `parent`, or a root commit holding
+        only them; return its id. Written with `git fast-import` to a scratch ref, deleted again:
+        no work tree, index or branch is touched. `committer` is `Name <email>`."""
+        ref = f"{scratch}/{os.getpid()}-{secrets.token_hex(6)}"
+        msg = message.encode("utf-8")
+        chunks = [f"commit {ref}\n".encode(), f"committer {committer} {int(time.time())} +0000\n".encode(),
+                  f"data {len(msg)}\n".encode(), msg, b"\n"]
+        if parent:
+            chunks.append(f"from {parent}\n".encode())
+        for path, content in sorted(files.items()):
+            chunks += [f"M 100644 inline {path}\n".encode(), f"data {len(content)}\n".encode(), content, b"\n"]
+        chunks.append(b"done\n")
+        self.run("fast-import", "--quiet", "--done", input=b"".join(chunks))
+        try:
+            commit = self.rev(ref)
+        finally:
+            self.run("update-ref", "-d", ref, check=False)
+        if commit is None:
+            raise self.error([Problem(self.where, 1, "git fast-import wrote no commit")])
+        return commit

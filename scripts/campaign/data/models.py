@@ -109,6 +109,7 @@ MissionId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$", m
 Fingerprint = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Lang = Annotated[str, Field(pattern=r"^[a-z]{2,3}$"), AfterValidator(locales.check)]
 """A language: an ISO 639 code that CLDR knows ('en', 'es', 'ar')."""
+BranchName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")]
 PHOTO_PATTERN = r"^assets/actions/([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\.(jpg|jpeg|png|webp)$"
 Version = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
 
@@ -197,6 +198,9 @@ class Dispatch(Strict):
     translations: bool = Field(default=True, description=(
         "after the English text, the letter in the signer's language (individual mode) or in each language "
         "its signers used (per-mission mode), from data/letter/<lang>.md"))
+    ledger_branch: BranchName = Field(
+        default="ledger", description="the branch of its own that holds the ledger (data/dispatch/), pushed by the "
+        "dispatch workflow: leave it unprotected")
 
     @model_validator(mode="after")
     def _deadline_after_date(self) -> Dispatch:
@@ -220,7 +224,7 @@ class Intake(Strict):
     endpoint: HttpsUrl | None = Field(default=None, description="the intake service URL, or none")
     allowed_origins: list[HttpsUrl] = []
     automerge: bool = False
-    branch: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")] = Field(
+    branch: BranchName = Field(
         default="intake/signatures", description="branch that confirmed form signatures are committed to")
     confirm_hours: int = Field(default=48, ge=1, le=720, description="hours a signer has to confirm by email")
     limits: IntakeLimits = IntakeLimits()

@@ -197,14 +197,14 @@ def _automatic(msg: Message) -> bool:
 
 
 def read(root: Path, *, maildir: Path | None = None, mbox: Path | None = None, imap: str | None = None,
-         folder: str = "INBOX", ledger_path: Path | None = None) -> Found:
+         folder: str = "INBOX", ledger_path: Path | None = None, warn: session.Echo = print) -> Found:
     """Read one mailbox into the campaign's ledger (see the module docstring)."""
     if sum(x is not None and x != "" for x in (maildir, mbox, imap)) != 1:
         raise CampaignError([Problem("campaign dispatch bounces", 1, "give one of --maildir DIR, --mbox FILE or "
                                      "--imap URL (or IMAP_URL)")])
     ds = session.load(root, lambda _: None)
     assert ds.campaign is not None
-    with Ledger.for_campaign(root, ds.campaign, ledger_path) as book:
+    with session.campaign_ledger(root, ds.campaign, ledger_path, warn) as book:
         reader = Reader(ds.campaign, book)
         for raw in _messages(maildir, mbox, imap, folder):
             reader.read(raw)

@@ -1,51 +1,187 @@
-"""Commit the dispatch ledger and push it, retrying when another push got there first.
+"""The ledger's own branch: restored before the ledger is read, pushed in checkpoints.
 
-The dispatch workflow calls this during the run (checkpoints) and at the end, so the public
-record survives a runner that dies. Only `data/dispatch/` is ever committed. On a rejected
-push the branch is fetched, the ledger commit rebased on top and the push tried again, with
-a growing pause. Credentials: with `GITHUB_TOKEN` in the environment and an https remote, the
-token is handed to git through `GIT_CONFIG_*` environment variables (never on the command line
-nor in .git/config), so the checkout can run with `persist-credentials: false`.
+The ledger (data/dispatch/*.jsonl) lives on a branch of its own (`dispatch.ledger_branch`,
+`ledger` by default): a history of its own holding only those files, left unprotected and
+written only by the dispatch workflow, so the default branch's protection (required pull
+requests and code-owner review: ARCHITECTURE.md, "Trust") never refuses a checkpoint. Commits
+are written with git plumbing (`Git.write_commit`), so the work tree, the index and the
+checked-out branch are never touched; `refs/remotes/<remote>/<branch>` is the last tip known.
+
+- `restore` fetches the branch and writes each of its files into data/dispatch/: the branch's
+  lines, then the lines only the local copy has (`ledger.union`). So a ledger committed on the
+  default branch by an older version keeps working (both are read, the branch first), and
+  lines a failed push left here are kept.
+- `push_ledger` commits the union of the tip's files and the local ones on the tip and pushes
+  it. A push that is not a fast-forward (another push got there first) fetches the new tip and
+  applies the lines again; a push the server refuses (a protected branch, a hook) stops at
+  once (`Refused`); anything else (the network) is retried after a growing pause.
+- `prepare` runs before a command reads the ledger: restore, and when the remote cannot be
+  read, refuse to send (a run blind to the ledger could send again what it records as sent)
+  unless told `local` (--local-ledger); commands that send nothing warn and use the local copy.
+  A repository without the remote (a local campaign, a test) has nothing to restore.
+
+Credentials: with `GITHUB_TOKEN` in the environment and an https remote, the token is handed
+to git through `GIT_CONFIG_*` variables (`core.git.add_token`), never on a command line or in
+.git/config, so the checkout can run with `persist-credentials: false`.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
+from campaign.core.files import write_atomic
 from campaign.core.git import Git, add_token
 from campaign.core.retry import backoff
-from campaign.records.ledger import FOLDER
+from campaign.records.ledger import FOLDER, load_campaign, union
 
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""A file of the ledger folder (no dot files: `write_atomic` makes those while it writes)."""
+
+Files = dict[str, bytes]
+Echo = Callable[[str], None]
 
 
-def _environment(git: Git, remote: str) -> None:
-    """Commit identity when none is configured, and the token for an https remote."""
-    if not _said(git("config", "user.email", check=False)):
-        for who in ("AUTHOR", "COMMITTER"):
-            git.env.setdefault(f"GIT_{who}_NAME", BOT_NAME)
-            git.env.setdefault(f"GIT_{who}_EMAIL", BOT_EMAIL)
-    token = git.env.get("GITHUB_TOKEN")
-    url = _said(git("remote", "get-url", remote, check=False))
-    if token and url.startswith("https://"):
-        add_token(git.env, url, token)
-    git.env["GIT_TERMINAL_PROMPT"] = "0"
+class NoRemote(CampaignError):
+    """Not a git repository, or no such remote: nothing to restore or push to."""
 
 
-def commit(git: Git, message: str) -> bool:
-    """Commit the ledger folder alone; False when it has no changes."""
-    if not (git.root / FOLDER).is_dir():
-        return False
-    git("add", "--", FOLDER)
-    if git.ok("diff", "--cached", "--quiet", "--", FOLDER):
-        return False
-    git("commit", "-q", "-m", message, "--", FOLDER)
-    return True
+class Unreachable(CampaignError):
+    """The remote did not answer, or would not be read."""
+
+
+class Refused(CampaignError):
+    """The remote refused the push (a protected branch, a hook, no permission): retrying will not help."""
+
+
+class LedgerBranch:
+    """The ledger branch of `remote`, seen from the repository at `root`."""
+
+    def __init__(self, root: Path, remote: str = "origin", branch: str | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.root, self.remote = root, remote
+        self.git = git = Git(root, environ, where=FOLDER, timeout=600)
+        git.env["GIT_TERMINAL_PROMPT"] = "0"
+        if not git.ok("rev-parse", "--git-dir"):
+            raise NoRemote([Problem(FOLDER, 1, f"{root} is not a git repository: there is no ledger branch to use")])
+        url = _said(git("remote", "get-url", remote, check=False))
+        if not url:
+            raise NoRemote([Problem(FOLDER, 1, f"no git remote {remote!r} in {root}; add it, or pass --remote")])
+        if git.env.get("GITHUB_TOKEN") and url.startswith("https://"):
+            add_token(git.env, url, git.env["GITHUB_TOKEN"])
+        self.name = branch or load_campaign(root).dispatch.ledger_branch
+        self.where = f"{remote}/{self.name}"
+        self.ref = f"refs/remotes/{remote}/{self.name}"
+
+    def known(self) -> str | None:
+        """The last tip seen (fetched or pushed), if any."""
+        return self.git.rev(self.ref)
+
+    def fetch(self) -> str | None:
+        """The remote's tip, fetched; None when the remote has no such branch yet."""
+        head = f"refs/heads/{self.name}"
+        listed = self.git("ls-remote", "--exit-code", self.remote, head, check=False)
+        if listed.returncode not in (0, 2):
+            raise Unreachable([Problem(FOLDER, 1, f"cannot read the ledger branch {self.where}: {_last(listed)}")])
+        tip = next((line.split()[0] for line in _said(listed).splitlines() if line.split()[1:] == [head]), None)
+        if tip is None:
+            self.git("update-ref", "-d", self.ref, check=False)  # none there (or deleted): forget it here
+            return None
+        if tip != self.known():
+            fetched = self.git("fetch", "-q", "--no-tags", self.remote, f"+{head}:{self.ref}", check=False)
+            if fetched.returncode != 0:
+                raise Unreachable([Problem(FOLDER, 1, f"cannot fetch the ledger branch {self.where}: {_last(fetched)}")])
+        return self.known()
+
+    def files(self, tip: str | None) -> Files:
+        """The ledger files of commit `tip`; a branch holding anything else is not a ledger branch."""
+        found: Files = {}
+        if tip is None:
+            return found
+        for entry in filter(None, self.git.text("ls-tree", "-r", "-z", "--full-tree", tip).split("\0")):
+            meta, path = entry.split("\t", 1)
+            mode, kind, sha = meta.split()
+            folder, _, name = path.rpartition("/")
+            if folder != FOLDER or kind != "blob" or mode != "100644" or not NAME.fullmatch(name):
+                raise CampaignError([Problem(FOLDER, 1, f"{self.where} holds {path!r}, so it is not a ledger branch (one "
+                                             f"holds only {FOLDER}/ files): name a branch of its own in "
+                                             "dispatch.ledger_branch (data/campaign.yaml) or --branch")])
+            found[path] = self.git.run("cat-file", "blob", sha).stdout
+        return found
+
+    def push(self, commit: str) -> str | None:
+        """Push `commit` as the branch's tip; None when done, else why not. A refusal raises `Refused`."""
+        done = self.git("push", "--porcelain", "-q", self.remote, f"{commit}:refs/heads/{self.name}", check=False)
+        if done.returncode == 0:
+            self.git("update-ref", self.ref, commit)
+            return None
+        status = next((line for line in _said(done).splitlines() if line.startswith("!")), "")
+        if "[remote rejected]" in status:
+            said = "; ".join(ln.removeprefix("remote:").strip() for ln in _lines(done.stderr) if ln.startswith("remote:"))
+            raise Refused([Problem(FOLDER, 1, f"{self.where} refused the ledger push {status.split(chr(9))[-1]}"
+                                   f"{': ' + said if said else ''}; the ledger branch must take the dispatch "
+                                   "workflow's pushes: leave it out of branch protection and rulesets "
+                                   "(GUIDE.md, \"Protect the default branch\")")])
+        return status.split("\t")[-1] if status else _last(done)
+
+
+def local_files(root: Path) -> Files:
+    """The ledger files in the work tree's data/dispatch/."""
+    folder = root / FOLDER
+    if not folder.is_dir():
+        return {}
+    return {f"{FOLDER}/{p.name}": p.read_bytes() for p in sorted(folder.iterdir())
+            if NAME.fullmatch(p.name) and p.is_file() and not p.is_symlink()}
+
+
+def _merge(theirs: Files, ours: Files) -> Files:
+    return {path: union(theirs.get(path, b""), ours.get(path, b"")) for path in sorted(theirs.keys() | ours.keys())}
+
+
+def _write_back(root: Path, merged: Files, ours: Files) -> int:
+    """Write the merged files that differ from the local ones; how many were written."""
+    changed = [path for path, content in merged.items() if ours.get(path) != content]
+    for path in changed:
+        write_atomic(root / path, merged[path])
+    return len(changed)
+
+
+def restore(root: Path, remote: str = "origin", branch: str | None = None,
+            environ: Mapping[str, str] | None = None) -> str:
+    """Bring the ledger branch's lines into data/dispatch/ (`campaign pull-ledger`); what happened."""
+    ledger = LedgerBranch(root, remote, branch, environ)
+    tip = ledger.fetch()
+    if tip is None:
+        return f"no ledger branch {ledger.where} yet: {FOLDER}/ is used as it is here"
+    theirs, ours = ledger.files(tip), local_files(root)
+    written = _write_back(root, _merge(theirs, ours), ours)
+    only_here = sum(len(set(content.splitlines()) - set(theirs.get(path, b"").splitlines()) - {b""})
+                    for path, content in ours.items())
+    return (f"restored the ledger from {ledger.where} ({tip[:12]}): {len(theirs)} files, {written} updated here"
+            + (f"; {only_here} lines only here kept (`campaign push-ledger` pushes them)" if only_here else ""))
+
+
+def prepare(root: Path, branch: str, *, send: bool, local: bool = False, warn: Echo = print) -> None:
+    """Restore the ledger before a command reads it (see the module docstring for the rules)."""
+    if local:
+        warn(f"note: --local-ledger: {FOLDER}/ is used as it is here, without the ledger branch")
+        return
+    try:
+        warn(restore(root, branch=branch))
+    except NoRemote:
+        return
+    except Unreachable as exc:
+        if send:
+            raise CampaignError([Problem(FOLDER, 1, f"{exc.message}; a run that cannot see the ledger could send again "
+                                         "what it records as sent: fix the connection and run again, or pass "
+                                         f"--local-ledger if {FOLDER}/ here is known to be complete")]) from None
+        warn(f"warning: {exc.message}; using {FOLDER}/ as it is here")
 
 
 def push_ledger(
@@ -58,35 +194,53 @@ def push_ledger(
     sleep: Callable[[float], None] = time.sleep,
     pause: float = 2.0,
 ) -> str:
-    """Commit `data/dispatch/` and push it to `remote`/`branch`; return what happened."""
-    git = Git(root, environ, where=FOLDER)
-    _environment(git, remote)
-    committed = commit(git, message)
-    if branch is None:
-        branch = git.out("rev-parse", "--abbrev-ref", "HEAD")
-        if branch == "HEAD":
-            branch = git.env.get("GITHUB_REF_NAME") or ""
-        if not branch:
-            raise CampaignError([Problem(FOLDER, 1, "detached HEAD and no GITHUB_REF_NAME: pass --branch")])
-    last = ""
+    """Commit data/dispatch/ on the ledger branch and push it (see the module docstring)."""
+    ledger = LedgerBranch(root, remote, branch, environ)
+    committer = _committer(ledger.git)
+    tip, last = ledger.known() or ledger.fetch(), ""
     for attempt in range(1, attempts + 1):
-        done = git("push", "-q", remote, f"HEAD:refs/heads/{branch}", check=False)
-        if done.returncode == 0:
-            return f"pushed the ledger to {remote}/{branch}" + ("" if committed else " (no new ledger lines)")
-        last = _said(done, stderr=True)
+        theirs, ours = ledger.files(tip), local_files(root)
+        merged = _merge(theirs, ours)
+        changed = {path: content for path, content in merged.items() if theirs.get(path) != content}
+        if not changed:
+            _write_back(root, merged, ours)
+            return f"no new ledger lines for {ledger.where}"
+        commit = ledger.git.write_commit(changed, message, committer, tip)
+        why = ledger.push(commit)
+        if why is None:
+            _write_back(root, merged, ours)
+            return f"pushed the ledger to {ledger.where}"
+        last = why
         if attempt == attempts:
             break
-        git("fetch", "-q", remote, branch)
-        rebased = git("rebase", "-q", "--autostash", "FETCH_HEAD", check=False)
-        if rebased.returncode != 0:
-            git("rebase", "--abort", check=False)
-            raise CampaignError([Problem(FOLDER, 1, "the ledger commit does not rebase on "
-                                         f"{remote}/{branch}: {_said(rebased, stderr=True)}")])
         sleep(backoff(attempt, pause, jitter=True))
-    raise CampaignError([Problem(FOLDER, 1, f"could not push the ledger after {attempts} attempts: {last}")])
+        try:
+            tip = ledger.fetch()
+        except Unreachable as exc:
+            last = exc.message
+    raise CampaignError([Problem(FOLDER, 1, f"could not push the ledger to {ledger.where} after {attempts} attempts: {last}")])
 
 
-def _said(done: subprocess.CompletedProcess[bytes], stderr: bool = False) -> str:
-    """What a git command printed (its error output first, with `stderr`), as stripped text."""
-    raw = (done.stderr or done.stdout) if stderr else done.stdout
-    return raw.decode("utf-8", "replace").strip()
+def _committer(git: Git) -> str:
+    """`Name <email>` of the ledger's commits: git's configured identity, else the Actions bot."""
+    if not _said(git("config", "user.email", check=False)):
+        for who in ("AUTHOR", "COMMITTER"):
+            git.env.setdefault(f"GIT_{who}_NAME", BOT_NAME)
+            git.env.setdefault(f"GIT_{who}_EMAIL", BOT_EMAIL)
+    return git.out("var", "GIT_COMMITTER_IDENT").rsplit(" ", 2)[0]
+
+
+def _said(done: subprocess.CompletedProcess[bytes]) -> str:
+    """What a git command printed on standard output, as stripped text."""
+    return done.stdout.decode("utf-8", "replace").strip()
+
+
+def _lines(raw: bytes) -> list[str]:
+    return [line.strip() for line in raw.decode("utf-8", "replace").splitlines() if line.strip()]
+
+
+def _last(done: subprocess.CompletedProcess[bytes]) -> str:
+    """git's last line of complaint (its error output), or its exit status."""
+    said = _lines(done.stderr) or _lines(done.stdout)
+    fatal = [line for line in said if line.startswith(("fatal:", "error:"))]
+    return (fatal or said or [f"git exited with {done.returncode}"])[0]

@@ -7,8 +7,12 @@ cannot stop the day; the campaign, the directory and the letter must load), open
 backend, the throttle and the ledger, runs the `Dispatcher` with SIGINT/SIGTERM handled
 (finish the letter in hand, record the rest as deferred, report and push; a second signal
 stops at once), pushes ledger checkpoints with `push`, and publishes the report to the
-GitHub Actions step summary. A fatal problem (the mail server refuses every message) is raised
-after the report was built and pushed, so the record is kept.
+GitHub Actions step summary. First the ledger is restored from its branch (`checkpoint.prepare`:
+a run that would send refuses when the remote cannot be read, unless `local_ledger`); with
+`push`, lines the branch lacks are pushed before the first letter, and a checkpoint the server
+refuses stops the run (no more letters that the next run could not see). A fatal problem (the
+mail server refuses every message) is raised after the report was built and pushed, so the
+record is kept.
 
 A rehearsal never writes the campaign ledger (data/dispatch/): a run with `redirect` or with a
 backend that mails nobody (file, console, memory) keeps a ledger of its own,
@@ -73,12 +77,15 @@ def run(root: Path, *, backend: str = "file", outbox: Path | None = None, now: s
         resend_unknown: tuple[str, ...] = (), retry_failed: bool = False, redirect_to: str | None = None,
         plan: bool = False, attempts: int = 5, backoff: float = 5.0, max_backoff: float = 300.0,
         throttle: bool | None = None, time_budget: float | None = None, ledger_path: Path | None = None,
-        push: bool = False, checkpoint_every: float = 300.0, verbose: bool = False,
+        push: bool = False, checkpoint_every: float = 300.0, verbose: bool = False, local_ledger: bool = False,
         warn: Echo = print) -> report.Report | forecast.Forecast:
     """Send what is due (see `Dispatcher`); the options are `campaign dispatch`'s."""
     moment = planning.parse_now(now) if now else dt.datetime.now(dt.timezone.utc)
     ds = load(root, warn)
     assert ds.campaign is not None
+    official = backend not in REHEARSING and not redirect_to and ledger_path is None
+    branch = ds.campaign.dispatch.ledger_branch
+    checkpoint.prepare(root, branch, send=official and not (plan or dry_run), local=local_ledger, warn=warn)
     if plan:
         return forecast.forecast(planning.plan(ds, moment, True, missions), ds.campaign.dispatch)
     redirect = _address(redirect_to) if redirect_to else None
@@ -94,12 +101,18 @@ def run(root: Path, *, backend: str = "file", outbox: Path | None = None, now: s
     limits = Throttle.from_settings(ds.campaign.dispatch.throttle) if use_throttle else None
     book = ledger_for(root, ds.campaign, backend, redirect, ledger_path)
     pushing = push and not dry_run and book.rel == ledger.path_for(ds.campaign)
+    if pushing:  # what only this side has, before the first letter; a refusal stops here
+        warn(checkpoint.push_ledger(root, branch=branch))
+    refused: list[str] = []
     with book:
 
         def save() -> None:
-            book.close()  # reopened by the next append, also if a rebase replaced the file
+            book.close()  # reopened by the next append, also if the push merged lines into the file
             try:
-                warn(checkpoint.push_ledger(root))
+                warn(checkpoint.push_ledger(root, branch=branch))
+            except checkpoint.Refused as exc:
+                refused.append(exc.message)
+                runner.stop_requested = "the ledger push was refused"
             except CampaignError as exc:
                 warn(f"warning: checkpoint failed, continuing: {exc}")
 
@@ -107,10 +120,19 @@ def run(root: Path, *, backend: str = "file", outbox: Path | None = None, now: s
                             progress=warn if verbose else None)
         result = _with_signals(runner)
         summary = report.build(result, book)
-    summary.write_step_summary()
     if pushing:
         save()
+    if refused and not result.fatal:
+        result.fatal = refused[-1]
+    summary.write_step_summary()
     return summary
+
+
+def campaign_ledger(root: Path, campaign: Campaign, ledger_path: Path | None, warn: Echo) -> Ledger:
+    """The campaign's ledger for a command that sends nothing (resolve, bounces), restored first."""
+    if ledger_path is None:
+        checkpoint.prepare(root, campaign.dispatch.ledger_branch, send=False, warn=warn)
+    return Ledger.for_campaign(root, campaign, ledger_path)
 
 
 def _address(text: str) -> str:
@@ -121,14 +143,14 @@ def _address(text: str) -> str:
         raise CampaignError([Problem("--redirect-to", 1, f"{text!r} is not an email address ({exc.errors()[0]['msg']})")]) from None
 
 
-def resolve(root: Path, key: str, sent: bool | None, ledger_path: Path | None = None) -> str:
+def resolve(root: Path, key: str, sent: bool | None, ledger_path: Path | None = None, warn: Echo = print) -> str:
     """`campaign dispatch resolve KEY --sent|--unsent`: settle one `unknown` letter after the
     server's log was checked; --unsent makes it due again. Only `unknown` letters are settled."""
     if sent is None:
         raise CampaignError([Problem("campaign dispatch resolve", 1, "say --sent or --unsent: what the server's log shows")])
     ds = load(root, lambda _: None)
     assert ds.campaign is not None
-    with Ledger.for_campaign(root, ds.campaign, ledger_path) as book:
+    with campaign_ledger(root, ds.campaign, ledger_path, warn) as book:
         info = book.letters.get(key)
         if info is None or info.state != "unknown":
             state = info.state if info else "not in the ledger"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -82,13 +81,13 @@ class LocalForge:
     name: str = "local"
     notes: list[str] = field(default_factory=list)
 
-    def _git(self, *args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    @property
+    def git(self) -> Git:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in ("GIT_EXEC_PATH",)}
-        return Git(self.root, env, where=str(self.root), error=ForgeError, timeout=300).run(*args, input=input, check=check)
+        return Git(self.root, env, where=str(self.root), error=ForgeError, timeout=300)
 
-    def _rev(self, ref: str) -> str | None:
-        done = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
-        return done.stdout.decode().strip() or None if done.returncode == 0 else None
+    def _git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        return self.git.run(*args, check=check)
 
     def base_branch(self) -> str:
         if self.base:
@@ -108,15 +107,15 @@ class LocalForge:
                              "can commit to it without touching your working tree")
         base = self.base_branch()
         for attempt in range(20):
-            base_sha = self._rev(base)
+            base_sha = self.git.rev(base)
             if base_sha is None:
                 raise ForgeError(f"the base branch {base!r} does not exist in {self.root}; commit to it first or pass --base")
-            tip = self._rev(f"refs/heads/{branch}")
+            tip = self.git.rev(f"refs/heads/{branch}")
             parent = base_sha
             if tip and not fresh:
                 merged = self._git("merge-base", "--is-ancestor", tip, base_sha, check=False).returncode == 0
                 parent = base_sha if merged else tip
-            commit = self._commit(parent, files, message)
+            commit = self.git.write_commit(files, message, f"{BOT_NAME} <{BOT_EMAIL}>", parent, "refs/campaign-intake")
             done = self._git("update-ref", "-m", "campaign intake", f"refs/heads/{branch}", commit, tip or "0" * 40,
                              check=False)
             if done.returncode == 0:
@@ -124,27 +123,6 @@ class LocalForge:
                 return Published(branch, commit, base)
             time.sleep(backoff(attempt + 1, 0.02, cap=0.3, jitter=True))  # another flush moved the branch: retry on its tip
         raise ForgeError(f"{branch} kept moving while committing; try the flush again")
-
-    def _commit(self, parent: str, files: dict[str, bytes], message: str) -> str:
-        """Write one commit (parent + files) with fast-import to a scratch ref; return its id."""
-        scratch = f"refs/campaign-intake/{os.getpid()}-{secrets.token_hex(6)}"
-        stamp = f"{int(time.time())} +0000"
-        msg = message.encode("utf-8")
-        chunks = [f"commit {scratch}\n".encode(),
-                  f"committer {BOT_NAME} <{BOT_EMAIL}> {stamp}\n".encode(),
-                  f"data {len(msg)}\n".encode(), msg, b"\n",
-                  f"from {parent}\n".encode()]
-        for path, content in sorted(files.items()):
-            chunks += [f"M 100644 inline {path}\n".encode(), f"data {len(content)}\n".encode(), content, b"\n"]
-        chunks.append(b"done\n")
-        self._git("fast-import", "--quiet", "--done", input=b"".join(chunks))
-        try:
-            commit = self._rev(scratch)
-        finally:
-            self._git("update-ref", "-d", scratch, check=False)
-        if commit is None:
-            raise ForgeError("git fast-import wrote no commit")
-        return commit
 
     def comment(self, issue: int, body: str) -> None:
         self.notes.append(f"comment on #{issue}:\n{body}")

@@ -295,16 +295,34 @@ class Ledger:
         self.close()
 
 
+def union(theirs: bytes, ours: bytes) -> bytes:
+    """Two copies of one append-only ledger file as one: every line of `theirs`, in its order,
+    then the lines only `ours` has (a copy that only grew is returned as it is). `sent` is final
+    in any order (`Ledger._apply`), so a line put after others never makes a sent letter due."""
+    if not theirs or (theirs.endswith(b"\n") and ours.startswith(theirs)):
+        return ours
+    seen = set(theirs.split(b"\n"))
+    merged = [theirs if theirs.endswith(b"\n") else theirs + b"\n"]
+    for line in ours.split(b"\n"):
+        if line.strip() and line not in seen:
+            seen.add(line)
+            merged.append(line + b"\n")
+    return b"".join(merged)
+
+
+def load_campaign(root: Path) -> Campaign:
+    """The campaign settings of `root` alone (data/campaign.yaml), for what needs no more."""
+    from campaign.data import dataset  # late: dataset imports a lot
+
+    record, problems = dataset.load_record(root, dataset.CAMPAIGN, Campaign)
+    if record is None:
+        raise CampaignError(problems)
+    return record.model
+
+
 def summary(root: Path, campaign: Campaign | None = None) -> Summary:
     """The ledger's counts for the campaign in `root` (for `campaign stats` and the site)."""
-    if campaign is None:
-        from campaign.data import dataset  # late: dataset imports a lot
-
-        record, problems = dataset.load_record(root, dataset.CAMPAIGN, Campaign)
-        if record is None:
-            raise CampaignError(problems)
-        campaign = record.model
-    return Ledger.for_campaign(root, campaign).summary()
+    return Ledger.for_campaign(root, campaign or load_campaign(root)).summary()
 
 
 def sent_count(root: Path, campaign: Campaign | None = None) -> int:
