@@ -106,9 +106,7 @@ def test_a_branch_holding_other_files_is_not_a_ledger_branch(remote: Path, tmp_p
 
 def test_the_branch_is_the_one_campaign_yaml_names(remote: Path, tmp_path: Path) -> None:
     work = remotes.clone(remote, tmp_path / "work")
-    settings = work / "data" / "campaign.yaml"
-    text = settings.read_text(encoding="utf-8")
-    settings.write_text(text.replace("  throttle:\n", "  ledger_branch: 'records/dispatch'\n  throttle:\n", 1), encoding="utf-8")
+    configure(work, ledger_branch="'records/dispatch'")
     append(work, "s-1")
     assert checkpoint.push_ledger(work) == "pushed the ledger to origin/records/dispatch"
     assert remotes.files(remote, "records/dispatch") == [LEDGER]

@@ -13,12 +13,9 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import random
 import re
 import shutil
-import subprocess
-import sys
 from collections import deque
 from html.parser import HTMLParser
 from pathlib import Path
@@ -35,9 +32,8 @@ from campaign.records import published
 from campaign.site import links as site_links
 from campaign.site import pages as campaign_site
 from support import pdf
-from support.builders import ROOT, make_campaign, run
-
-HOOKS = "scripts/campaign/site/mkdocs_hooks.py"
+from support.builders import ROOT, run
+from support.site import build, copy_hooks, make_repo
 
 KEY = b"test-fingerprint-key-0123456789abcdef"
 
@@ -72,30 +68,6 @@ def signer_email(i: int) -> str:
 
 def fingerprint(email: str) -> str:
     return hmac.new(KEY, email.casefold().encode(), hashlib.sha256).hexdigest()
-
-
-def copy_hooks(root: Path) -> None:
-    """The MkDocs hooks file, where mkdocs.yml names it."""
-    hooks = root / HOOKS
-    hooks.parent.mkdir(parents=True)
-    shutil.copy(ROOT / HOOKS, hooks)
-
-
-def make_repo(base: Path) -> Path:
-    """A campaign repository to build: real settings, letter and site; fixture missions."""
-    root = make_campaign(base / "repo")
-    shutil.copytree(ROOT / "docs", root / "docs")
-    shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    copy_hooks(root)
-    return root
-
-
-def build(root: Path, dest: str = "site", *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`mkdocs build --strict` in `root`, as a user runs it."""
-    environ = {k: v for k, v in os.environ.items() if k not in {"CAMPAIGN_INTAKE_ENDPOINT", "CAMPAIGN_SITE_URL"}}
-    environ.update({"NO_MKDOCS_2_WARNING": "1", **(env or {})})
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", dest, *args],
-                          cwd=root, env=environ, capture_output=True, text=True, timeout=600)
 
 
 def write_signature(root: Path, sig: Signature) -> str:

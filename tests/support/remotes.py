@@ -1,5 +1,5 @@
-"""A bare "remote" for the ledger branch tests: clones, a protected branch (a pre-receive hook)
-and what a branch holds there."""
+"""A bare "remote" for the ledger branch tests: clones, a protected branch (a pre-receive hook),
+a remote that will not be read, and what a branch holds there."""
 
 from __future__ import annotations
 
@@ -36,6 +36,16 @@ def protect(remote: Path, *branches: str) -> None:
     hook = remote / "hooks" / "pre-receive"
     hook.write_text(HOOK.replace("{refs}", " ".join(f"refs/heads/{b}" for b in branches)), encoding="utf-8")
     hook.chmod(0o755)
+
+
+def refuse_reads(clone: Path, remote: str = "origin") -> None:
+    """Make every fetch and ls-remote of `clone` from `remote` fail as a server refusing the read
+    does (a revoked token, no access): the program git runs on the remote's side says no."""
+    deny = clone / ".git" / "deny-upload-pack"
+    deny.write_text('#!/bin/sh\necho "ERROR: Permission to free-assange/letter.git denied." >&2\nexit 128\n',
+                    encoding="utf-8")
+    deny.chmod(0o755)
+    git(clone, "config", f"remote.{remote}.uploadpack", str(deny))
 
 
 def tip(repo: Path, ref: str) -> str | None:

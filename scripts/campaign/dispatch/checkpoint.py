@@ -164,7 +164,8 @@ def restore(root: Path, remote: str = "origin", branch: str | None = None,
     only_here = sum(len(set(content.splitlines()) - set(theirs.get(path, b"").splitlines()) - {b""})
                     for path, content in ours.items())
     return (f"restored the ledger from {ledger.where} ({tip[:12]}): {len(theirs)} files, {written} updated here"
-            + (f"; {only_here} lines only here kept (`campaign push-ledger` pushes them)" if only_here else ""))
+            + (f"; {only_here} line{'s' * (only_here != 1)} only here kept (`campaign push-ledger` pushes them)"
+               if only_here else ""))
 
 
 def prepare(root: Path, branch: str, *, send: bool, local: bool = False, warn: Echo = print) -> None:
@@ -240,7 +241,7 @@ def _lines(raw: bytes) -> list[str]:
 
 
 def _last(done: subprocess.CompletedProcess[bytes]) -> str:
-    """git's last line of complaint (its error output), or its exit status."""
+    """What git and the server complained of (the first two such lines), or git's exit status."""
     said = _lines(done.stderr) or _lines(done.stdout)
-    fatal = [line for line in said if line.startswith(("fatal:", "error:"))]
-    return (fatal or said or [f"git exited with {done.returncode}"])[0]
+    complaints = [line for line in said if line.lower().startswith(("fatal:", "error:", "remote:"))]
+    return "; ".join(complaints[:2] or said[:1]) or f"git exited with {done.returncode}"
