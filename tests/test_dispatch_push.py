@@ -160,8 +160,11 @@ def test_dispatch_push_checkpoints_the_ledger(remote: Path, tmp_path: Path, smtp
 
 
 def test_a_refused_checkpoint_stops_the_run(remote: Path, tmp_path: Path, smtp_server: SmtpTestServer) -> None:
-    """Letters sent after a refused checkpoint would be invisible to the next run: stop sending."""
+    """Letters sent after a refused checkpoint would be invisible to the next run: stop sending.
+    (The branch was made and pushed before, then a protection rule came to cover it.)"""
     work = remotes.clone(remote, tmp_path / "work")
+    append(work, "s-old")
+    checkpoint.push_ledger(work)
     remotes.protect(remote, "ledger")
     configure(work, per_domain_delay="0.6")
     add_signatures(work, "pt-lisbon", 6)
@@ -171,7 +174,7 @@ def test_a_refused_checkpoint_stops_the_run(remote: Path, tmp_path: Path, smtp_s
     assert "refused the ledger push" in result.output and "stopped early: the ledger push was refused" in result.output
     assert 1 <= len(smtp_server.messages) < 6
     told = states(work)
-    assert list(told.values()).count("sent") == len(smtp_server.messages)
+    assert list(told.values()).count("sent") == len(smtp_server.messages) + 1  # and s-old
     assert set(told.values()) == {"sent", "deferred"}
 
 

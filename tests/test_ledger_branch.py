@@ -6,6 +6,7 @@ default branch does."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from campaign.records.ledger import Ledger, union
 from support import remotes
 from support.builders import ROOT, git, init_repo, run
 from support.deploy import bare_remote
+from support.github import FakeGitHub
 from support.dispatch import ALL_DUE, LEDGER, add_signatures, configure, dispatch, smtp_env, states
 from support.site import build, make_repo
 from support.smtp import SmtpTestServer
@@ -207,3 +209,49 @@ def test_a_bad_ledger_branch_setting_is_a_clear_error(repo: Path, value: str, wh
     assert result.exit_code == 1 and "data/campaign.yaml:" in result.output and why in result.output
     with pytest.raises(CampaignError):
         checkpoint.push_ledger(repo)
+
+
+def test_the_ledger_branch_over_github_s_smart_http_with_the_workflow_token(remote: Path, tmp_path: Path) -> None:
+    """As on a runner: an https-like remote, the token only in GITHUB_TOKEN (never in .git/config);
+    a wrong token stops a read with a clear error and a push at once, without retries."""
+    with FakeGitHub("free-assange/letter", token="t0ken", git_repository=remote) as gh:
+        url = f"{gh.url}/free-assange/letter.git"
+        runner, other = (remotes.clone(remote, tmp_path / name) for name in ("runner", "other"))
+        for where in (runner, other):
+            git(where, "remote", "set-url", "origin", url)
+        with Ledger(runner / LEDGER) as book:
+            book.append("s-1", "sent", "pt-lisbon", "<1@x>")
+        good = {**os.environ, "GITHUB_TOKEN": "t0ken"}
+        assert checkpoint.push_ledger(runner, environ=good) == "pushed the ledger to origin/ledger"
+        assert checkpoint.restore(other, environ=good).startswith("restored the ledger from origin/ledger")
+        assert states(other) == {"s-1": "sent"}
+        assert "t0ken" not in (other / ".git" / "config").read_text() + (runner / ".git" / "config").read_text()
+        assert {token for _, _, token in gh.git_requests} == {"t0ken"}
+
+        bad = {**os.environ, "GITHUB_TOKEN": "expired"}
+        with pytest.raises(checkpoint.Unreachable, match="cannot read the ledger branch origin/ledger: fatal: could not "
+                                                         "read Username"):
+            checkpoint.restore(other, environ=bad)
+        with Ledger(runner / LEDGER) as book:
+            book.append("s-2", "sent", "pt-lisbon", "<2@x>")
+        pauses: list[float] = []
+        with pytest.raises(checkpoint.Refused, match="needs a token that may write the repository's contents"):
+            checkpoint.push_ledger(runner, environ=bad, sleep=pauses.append)
+        assert pauses == []
+
+
+def test_a_first_run_makes_the_branch_before_its_first_letter(remote: Path, tmp_path: Path,
+                                                              smtp_server: SmtpTestServer) -> None:
+    """A first run has no lines to push yet: it makes the branch anyway, so a ledger branch the
+    server refuses is found before a letter goes out (and a run before the day checks it)."""
+    remotes.protect(remote, "main", "ledger")
+    work = remotes.clone(remote, tmp_path / "work")
+    result = dispatch(work, "--now", ALL_DUE, "--backend", "smtp", "--no-throttle", "--push", env=smtp_env(smtp_server))
+    assert result.exit_code == 1 and "origin/ledger refused the ledger push [remote rejected]" in result.output
+    assert smtp_server.messages == [] and remotes.tip(remote, "ledger") is None
+
+    remotes.protect(remote, "main")
+    early = dispatch(work, "--now", "2026-12-01T09:00:00Z", "--backend", "smtp", "--push", env=smtp_env(smtp_server))
+    assert early.exit_code == 0, early.output  # before the day: nothing sent, the branch made
+    assert smtp_server.messages == [] and remotes.files(remote, "ledger") == [LEDGER]
+    assert remotes.show(remote, "ledger", LEDGER) == ""

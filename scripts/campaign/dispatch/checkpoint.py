@@ -12,7 +12,8 @@ checked-out branch are never touched; `refs/remotes/<remote>/<branch>` is the la
   default branch by an older version keeps working (both are read, the branch first), and
   lines a failed push left here are kept.
 - `push_ledger` commits the union of the tip's files and the local ones on the tip and pushes
-  it. A push that is not a fast-forward (another push got there first) fetches the new tip and
+  it (with `start`, a first run makes the branch before its first letter, so a push the server
+  refuses shows before anything is sent). A push that is not a fast-forward (another push got there first) fetches the new tip and
   applies the lines again; a push the server refuses (a protected branch, a hook) stops at
   once (`Refused`); anything else (the network) is retried after a growing pause.
 - `prepare` runs before a command reads the ledger: restore, and when the remote cannot be
@@ -37,12 +38,15 @@ from campaign.core.errors import CampaignError, Problem
 from campaign.core.files import write_atomic
 from campaign.core.git import Git, add_token
 from campaign.core.retry import backoff
-from campaign.records.ledger import FOLDER, load_campaign, union
+from campaign.records.ledger import FOLDER, load_campaign, path_for, union
 
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 """A file of the ledger folder (no dot files: `write_atomic` makes those while it writes)."""
+
+CREDENTIALS = ("could not read Username", "Authentication failed", "returned error: 403")
+"""What git says when the server wants other credentials: trying again will not help."""
 
 Files = dict[str, bytes]
 Echo = Callable[[str], None]
@@ -73,8 +77,7 @@ class LedgerBranch:
         url = _said(git("remote", "get-url", remote, check=False))
         if not url:
             raise NoRemote([Problem(FOLDER, 1, f"no git remote {remote!r} in {root}; add it, or pass --remote")])
-        if git.env.get("GITHUB_TOKEN") and url.startswith("https://"):
-            add_token(git.env, url, git.env["GITHUB_TOKEN"])
+        add_token(git.env, url, git.env.get("GITHUB_TOKEN", ""))  # https only (and loopback http: tests)
         self.name = branch or load_campaign(root).dispatch.ledger_branch
         self.where = f"{remote}/{self.name}"
         self.ref = f"refs/remotes/{remote}/{self.name}"
@@ -122,12 +125,16 @@ class LedgerBranch:
             self.git("update-ref", self.ref, commit)
             return None
         status = next((line for line in _said(done).splitlines() if line.startswith("!")), "")
+        if any(sign in done.stderr.decode("utf-8", "replace") for sign in CREDENTIALS):
+            raise Refused([Problem(FOLDER, 1, f"{self.where} refused the ledger push: {_last(done)}; the push needs a "
+                                   "token that may write the repository's contents (GITHUB_TOKEN of a job with "
+                                   "`contents: write`)")])
         if "[remote rejected]" in status:
             said = "; ".join(ln.removeprefix("remote:").strip() for ln in _lines(done.stderr) if ln.startswith("remote:"))
             raise Refused([Problem(FOLDER, 1, f"{self.where} refused the ledger push {status.split(chr(9))[-1]}"
                                    f"{': ' + said if said else ''}; the ledger branch must take the dispatch "
                                    "workflow's pushes: leave it out of branch protection and rulesets "
-                                   "(GUIDE.md, \"Protect the default branch\")")])
+                                   "(GUIDE.md, \"The ledger branch\")")])
         return status.split("\t")[-1] if status else _last(done)
 
 
@@ -194,13 +201,16 @@ def push_ledger(
     environ: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     pause: float = 2.0,
+    start: bool = False,
 ) -> str:
-    """Commit data/dispatch/ on the ledger branch and push it (see the module docstring)."""
+    """Commit data/dispatch/ on the ledger branch and push it (see the module docstring); with
+    `start`, a branch that does not exist yet is made (holding an empty ledger) even without lines."""
     ledger = LedgerBranch(root, remote, branch, environ)
     committer = _committer(ledger.git)
     tip, last = ledger.known() or ledger.fetch(), ""
+    empty = {path_for(load_campaign(root)): b""} if start else {}
     for attempt in range(1, attempts + 1):
-        theirs, ours = ledger.files(tip), local_files(root)
+        theirs, ours = ledger.files(tip), {**(empty if tip is None else {}), **local_files(root)}
         merged = _merge(theirs, ours)
         changed = {path: content for path, content in merged.items() if theirs.get(path) != content}
         if not changed:

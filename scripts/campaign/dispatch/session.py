@@ -9,10 +9,10 @@ backend, the throttle and the ledger, runs the `Dispatcher` with SIGINT/SIGTERM 
 stops at once), pushes ledger checkpoints with `push`, and publishes the report to the
 GitHub Actions step summary. First the ledger is restored from its branch (`checkpoint.prepare`:
 a run that would send refuses when the remote cannot be read, unless `local_ledger`); with
-`push`, lines the branch lacks are pushed before the first letter, and a checkpoint the server
-refuses stops the run (no more letters that the next run could not see). A fatal problem (the
-mail server refuses every message) is raised after the report was built and pushed, so the
-record is kept.
+`push`, the branch is made (a first run) and lines it lacks are pushed before the first
+letter, and a checkpoint the server refuses stops the run (no more letters that the next run
+could not see). A fatal problem (the mail server refuses every message) is raised after the
+report was built and pushed, so the record is kept.
 
 A rehearsal never writes the campaign ledger (data/dispatch/): a run with `redirect` or with a
 backend that mails nobody (file, console, memory) keeps a ledger of its own,
@@ -101,8 +101,8 @@ def run(root: Path, *, backend: str = "file", outbox: Path | None = None, now: s
     limits = Throttle.from_settings(ds.campaign.dispatch.throttle) if use_throttle else None
     book = ledger_for(root, ds.campaign, backend, redirect, ledger_path)
     pushing = push and not dry_run and book.rel == ledger.path_for(ds.campaign)
-    if pushing:  # what only this side has, before the first letter; a refusal stops here
-        warn(checkpoint.push_ledger(root, branch=branch))
+    if pushing:  # the branch made, and what only this side has, before the first letter; a refusal stops here
+        warn(checkpoint.push_ledger(root, branch=branch, start=True))
     refused: list[str] = []
     with book:
 
