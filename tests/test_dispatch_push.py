@@ -94,11 +94,12 @@ def test_nothing_to_push_is_fine(remote: Path, tmp_path: Path) -> None:
 
 
 def test_a_branch_holding_other_files_is_not_a_ledger_branch(remote: Path, tmp_path: Path) -> None:
-    """`--branch main` (or dispatch.ledger_branch naming the default branch) is refused."""
+    """dispatch.ledger_branch naming the default branch by mistake is refused."""
     work = remotes.clone(remote, tmp_path / "work")
     main_before = remotes.tip(remote, "main")
     append(work, "s-1")
-    result = run(work, "push-ledger", "--branch", "main")
+    configure(work, ledger_branch="'main'")
+    result = run(work, "push-ledger")
     assert result.exit_code == 1
     assert "data/dispatch:1: origin/main holds '.gitignore', so it is not a ledger branch" in result.output
     assert remotes.tip(remote, "main") == main_before

@@ -81,17 +81,12 @@ def letters_(repo: Repo, pdf: Path) -> None:
 
 
 @command(main, "push-ledger")
-@option("--remote", default="origin", help="The remote to push to.")
-@option("--branch", help="The ledger branch (default: dispatch.ledger_branch in data/campaign.yaml).")
-@option("--attempts", type=click.IntRange(1, 20), default=5, help="Tries when another push got there first.")
-@option("--pause", type=click.FloatRange(0, 60), default=2.0, help="Seconds before the second try; doubles each time.")
-def push_ledger_(repo: Repo, remote: str, branch: str | None, attempts: int, pause: float) -> None:
-    """Commit data/dispatch/ on the ledger branch and push it; another push first: merge the lines, retry."""
-    click.echo(checkpoint.push_ledger(repo.root, remote, branch, attempts, message="dispatch: ledger", pause=pause))
+def push_ledger_(repo: Repo) -> None:
+    """Commit data/dispatch/ on origin's dispatch.ledger_branch and push it (a push race: merge, retry)."""
+    click.echo(checkpoint.push_ledger(repo.root, message="dispatch: ledger"))
 
 
 @command(main, "pull-ledger")
-@option("--remote", default="origin", help="The remote to read the ledger branch from.")
-def pull_ledger_(repo: Repo, remote: str) -> None:
-    """Bring the ledger branch's lines into data/dispatch/ (lines only here are kept), e.g. for the site."""
-    click.echo(checkpoint.restore(repo.root, remote))
+def pull_ledger_(repo: Repo) -> None:
+    """Bring origin's ledger branch's lines into data/dispatch/ (lines only here are kept), e.g. for the site."""
+    click.echo(checkpoint.restore(repo.root))

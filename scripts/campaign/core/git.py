@@ -38,6 +38,15 @@ def add_token(env: MutableMapping[str, str], url: str, token: str) -> None:
     env["GIT_CONFIG_COUNT"] = str(count + 1)
 
 
+def branch_name(value: str) -> str:
+    """`value` if git takes it as a branch name (`git check-ref-format`'s rules for the characters
+    of `models.BranchName`), else ValueError."""
+    if ".." in value or any(not p or p.startswith(".") or p.endswith((".lock", ".")) for p in value.split("/")):
+        raise ValueError(f"{value!r} is not a git branch name: no '..', no empty part or one that starts with '.' "
+                         "or ends with '.' or '.lock'; e.g. 'ledger'")
+    return value
+
+
 class Git:
     """`git` in one work tree, with an environment of its own (identity, credentials)."""
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from campaign.core.git import branch_name
 from campaign.data import countries, locales
 from campaign.data.text import clean_name, clean_text
 
@@ -86,15 +87,6 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def _branch(value: str) -> str:
-    """A name git takes for a branch (`git check-ref-format`'s rules for these characters)."""
-    parts = value.split("/")
-    if ".." in value or any(not p or p.startswith(".") or p.endswith((".lock", ".")) for p in parts):
-        raise ValueError(f"{value!r} is not a git branch name: no '..', no empty part or one that starts with '.' "
-                         "or ends with '.' or '.lock'; e.g. 'ledger'")
-    return value
-
-
 def _timezone(value: str) -> str:
     if value not in _zones():
         raise ValueError(f"{value!r} is not an IANA time zone; use a name like 'Europe/Lisbon'")
@@ -118,7 +110,7 @@ MissionId = Annotated[str, Field(pattern=r"^[a-z]{2}-[a-z0-9]+(-[a-z0-9]+)*$", m
 Fingerprint = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Lang = Annotated[str, Field(pattern=r"^[a-z]{2,3}$"), AfterValidator(locales.check)]
 """A language: an ISO 639 code that CLDR knows ('en', 'es', 'ar')."""
-BranchName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"), AfterValidator(_branch)]
+BranchName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"), AfterValidator(branch_name)]
 PHOTO_PATTERN = r"^assets/actions/([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\.(jpg|jpeg|png|webp)$"
 Version = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
 
@@ -207,9 +199,8 @@ class Dispatch(Strict):
     translations: bool = Field(default=True, description=(
         "after the English text, the letter in the signer's language (individual mode) or in each language "
         "its signers used (per-mission mode), from data/letter/<lang>.md"))
-    ledger_branch: BranchName = Field(
-        default="ledger", description="the branch of its own that holds the ledger (data/dispatch/), pushed by the "
-        "dispatch workflow: keep it out of the default branch's protection rules")
+    ledger_branch: BranchName = Field(default="ledger", description="the ledger's own branch (data/dispatch/ only), "
+                                      "pushed by the dispatch workflow: keep it out of the default branch's rules")
 
     @model_validator(mode="after")
     def _deadline_after_date(self) -> Dispatch:

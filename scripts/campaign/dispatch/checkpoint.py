@@ -78,7 +78,11 @@ class LedgerBranch:
         if not url:
             raise NoRemote([Problem(FOLDER, 1, f"no git remote {remote!r} in {root}; add it, or pass --remote")])
         add_token(git.env, url, git.env.get("GITHUB_TOKEN", ""))  # https only (and loopback http: tests)
-        self.name = branch or load_campaign(root).dispatch.ledger_branch
+        campaign = load_campaign(root)
+        self.name = branch or campaign.dispatch.ledger_branch
+        if self.name == campaign.intake.branch:
+            raise CampaignError([Problem("data/campaign.yaml", 1, f"the ledger branch {self.name!r} is intake.branch: "
+                                         "give dispatch.ledger_branch a branch of its own (default 'ledger')")])
         self.where = f"{remote}/{self.name}"
         self.ref = f"refs/remotes/{remote}/{self.name}"
 
