@@ -185,9 +185,11 @@ def test_a_broken_catalogue_fails_the_build_and_keeps_the_site(built: Path) -> N
     assert (target / "index.html").read_text() == "the previous site"
 
 
-def test_a_failing_language_fails_the_run_and_keeps_the_site(built: Path) -> None:
+@pytest.mark.parametrize("jobs", [2, 1])
+def test_a_failing_language_fails_the_run_and_keeps_the_site(built: Path, jobs: int) -> None:
+    """Forked (two at once) or one after the other in this process (one job)."""
     root = built.parent
-    target = root / "site-kept-2"
+    target = root / f"site-kept-{jobs}"
     target.mkdir(exist_ok=True)
     (target / "index.html").write_text("the previous site")
     page = root / "docs" / "take-part.fr.md"  # sign.fr.md links take-part.md#organisations
@@ -195,13 +197,25 @@ def test_a_failing_language_fails_the_run_and_keeps_the_site(built: Path) -> Non
     page.write_text(original.replace("{ #organisations }", "{ #associations }"))
     try:
         with pytest.raises(Exception) as caught:
-            site_build.build_all(root, target, languages="en,fr", jobs=2)
+            site_build.build_all(root, target, languages="en,fr", jobs=jobs)
     finally:
         page.write_text(original)
     assert "[fr]" in str(caught.value) and "left as it was" in str(caught.value)
     assert (target / "index.html").read_text() == "the previous site"
     bad = run(root, "build", "--languages", "es,en")
     assert bad.exit_code == 1 and "--languages: give languages of data/campaign.yaml" in bad.output
+
+
+def test_one_job_builds_the_languages_in_this_process_alike(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large campaigns build one language at a time in the driver (no copy-on-write copies)."""
+    assert site_build.default_jobs(site_build.SEQUENTIAL_FROM) == 1
+    assert site_build.default_jobs(site_build.SEQUENTIAL_FROM - 1) == (os.cpu_count() or 1)
+    monkeypatch.setenv("CAMPAIGN_SITE_URL", SITE_URL)
+    target = built.parent / "site-one-job"
+    done = site_build.build_all(built.parent, target, languages="en,es", jobs=1)
+    assert done.languages == ["en", "es"] and os.environ.get("CAMPAIGN_LANG") is None
+    for rel in ("missions/pt-lisbon/index.html", "es/missions/pt-lisbon/index.html", "es/signatories/index.html"):
+        assert (target / rel).read_text() == (built / rel).read_text(), rel
 
 
 def test_every_language_links_the_one_pdf_letter(built: Path) -> None:

@@ -36,6 +36,11 @@ LANG_ENV = "CAMPAIGN_LANG"
 JOBS_ENV = "CAMPAIGN_JOBS"
 """Languages built at once (also the validation's worker processes)."""
 CONFIG = "mkdocs.yml"
+SEQUENTIAL_FROM = 250_000
+"""From this many signatures, the languages are built one at a time in the driver's process.
+A forked child writes to every object it touches (reference counts), so the pages holding the
+data it reads are copied: at a million signatures two children and the driver held 7 GB (the sum
+of their PSS) against 3.4 GB for the driver alone (ARCHITECTURE.md, "Scale")."""
 
 
 @dataclass
@@ -146,7 +151,7 @@ def build_all(root: Path, site_dir: Path | str | None = None, languages: str | N
     staging = site_dir.parent / f".{site_dir.name}.languages"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    jobs = jobs or int(os.environ.get(JOBS_ENV, "0") or 0) or os.cpu_count() or 1
+    jobs = jobs or int(os.environ.get(JOBS_ENV, "0") or 0) or default_jobs(len(preload.PRELOADED[root].ds.signatures))
     failed = _run(root, wanted, staging, strict, max(1, jobs), built)
     if failed:
         raise CampaignError([Problem(f"[{lang}]", 0, f"the {lang} site did not build (its messages are above); "
@@ -160,15 +165,27 @@ def build_all(root: Path, site_dir: Path | str | None = None, languages: str | N
     return built
 
 
+def default_jobs(signatures: int) -> int:
+    """Languages built at once: one per CPU, forked; one at a time in this process from
+    SEQUENTIAL_FROM signatures on, where forked children would copy the data they touch."""
+    return 1 if signatures >= SEQUENTIAL_FROM else os.cpu_count() or 1
+
+
 def _run(root: Path, wanted: list[str], staging: Path, strict: bool, jobs: int, built: Built) -> list[str]:
-    """Build the languages, forked `jobs` at a time where the system forks; the ones that failed."""
+    """Build the languages, forked `jobs` at a time where the system forks, else (or with one
+    job) one after the other in this process; the ones that failed."""
     failed: list[str] = []
-    if not hasattr(os, "fork"):
+    if jobs == 1 or not hasattr(os, "fork"):
         for lang in wanted:
             began, cpu = time.perf_counter(), _cpu()
-            if _build_one(root, lang, staging / lang, strict):
+            try:
+                if _build_one(root, lang, staging / lang, strict):
+                    failed.append(lang)
+            except Exception:  # noqa: BLE001 - as a forked child would: report, fail this language
+                traceback.print_exc()
                 failed.append(lang)
             built.wall[lang], built.cpu[lang] = time.perf_counter() - began, _cpu() - cpu
+            gc.collect()  # this language's pages go before the next one's come
         os.environ.pop(LANG_ENV, None)
         return failed
     gc.collect()
