@@ -21,7 +21,10 @@ the real `git http-backend`, accepting a token as the password of `x-access-toke
 does: the production intake clones and fetches from it.
 
 Workflow runs and their artifacts (the base summary's restore) are `support/github_actions.py`,
-in `gh.actions`.
+in `gh.actions`. The default branch's rules (`forge/protection.py`): `gh.rulesets` (the
+rulesets API's shape) and `gh.protection` (classic branch protection, as its PUT takes it);
+`gh.require_code_owner_review()` turns it on either way, and `protection_readable = False`
+answers 403 as GitHub does to a token without Administration: read.
 
 For tests and local experiments only; uvicorn runs it in a thread.
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import fnmatch
 import hashlib
 import json
 import os
@@ -76,6 +80,11 @@ class FakeGitHub:
         self.refs: dict[str, str] = {}
         self.pulls: list[dict[str, Any]] = []
         self.issues: dict[int, dict[str, Any]] = {}
+        self.rulesets: list[dict[str, Any]] = []
+        """Repository rulesets as GitHub's ruleset API shows them (id, target, enforcement, conditions, rules)."""
+        self.protection: dict[str, dict[str, Any]] = {}
+        """Branch -> its classic protection rule, as PUT /repos/{repo}/branches/{branch}/protection takes it."""
+        self.protection_readable = True
         self.actions = FakeActions(repository, default_branch)
         """Workflow runs and their artifacts (`support/github_actions.py`)."""
         self.requests: list[tuple[str, str, Any]] = []
@@ -115,6 +124,46 @@ class FakeGitHub:
         with self.lock:
             tree = self.trees[self.commits[self.refs[f"heads/{branch}"]]["tree"]]
             return {path: self.blobs[sha] for path, sha in tree.items()}
+
+    def require_code_owner_review(self, how: str = "ruleset", required: bool = True) -> None:
+        """Protect the default branch with a pull request rule (`ruleset`, or classic `protection`)."""
+        if how == "ruleset":
+            self.rulesets.append({
+                "id": 42 + len(self.rulesets), "name": "Protect the default branch", "target": "branch",
+                "source_type": "Repository", "source": self.repository, "enforcement": "active",
+                "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+                "rules": [{"type": "deletion"}, {"type": "non_fast_forward"},
+                          {"type": "pull_request", "parameters": {
+                              "required_approving_review_count": 1, "dismiss_stale_reviews_on_push": False,
+                              "require_code_owner_review": required, "require_last_push_approval": False,
+                              "required_review_thread_resolution": False}}]})
+        else:
+            self.protection[self.default_branch] = {
+                "required_status_checks": None, "enforce_admins": True, "restrictions": None,
+                "required_pull_request_reviews": {"dismiss_stale_reviews": False, "require_code_owner_reviews": required,
+                                                  "required_approving_review_count": 1}}
+
+    def _applies(self, ruleset: dict[str, Any], branch: str) -> bool:
+        names = ruleset.get("conditions", {}).get("ref_name", {})
+
+        def match(pattern: str) -> bool:
+            return pattern == "~ALL" or (pattern == "~DEFAULT_BRANCH" and branch == self.default_branch) or \
+                fnmatch.fnmatchcase(f"refs/heads/{branch}", pattern)
+
+        return (ruleset["enforcement"] == "active" and ruleset["target"] == "branch"
+                and any(map(match, names.get("include", []))) and not any(map(match, names.get("exclude", []))))
+
+    def _protection_json(self, branch: str) -> dict[str, Any]:
+        """A classic protection rule as GET .../protection answers: flags become {url, enabled}."""
+        rule, url = self.protection[branch], f"{self._base()}/branches/{branch}/protection"
+        out: dict[str, Any] = {"url": url, "enforce_admins": {"url": f"{url}/enforce_admins",
+                                                             "enabled": bool(rule.get("enforce_admins"))}}
+        for name in ("required_linear_history", "allow_force_pushes", "allow_deletions"):
+            out[name] = {"enabled": bool(rule.get(name))}
+        if rule.get("required_pull_request_reviews") is not None:
+            out["required_pull_request_reviews"] = {"url": f"{url}/required_pull_request_reviews",
+                                                    **rule["required_pull_request_reviews"]}
+        return out
 
     def open_issue(self, number: int) -> None:
         self.issues[number] = {"state": "open", "state_reason": None, "comments": []}
@@ -269,6 +318,22 @@ class FakeGitHub:
         async def repository() -> dict[str, Any]:
             return {"full_name": self.repository, "default_branch": self.default_branch, "private": False,
                     "html_url": f"https://github.com/{self.repository}"}
+
+        @app.get(repo + "/rules/branches/{branch:path}")
+        async def branch_rules(branch: str) -> Any:
+            return [{**rule, "ruleset_source_type": ruleset["source_type"], "ruleset_source": ruleset["source"],
+                     "ruleset_id": ruleset["id"]}
+                    for ruleset in self.rulesets if self._applies(ruleset, branch) for rule in ruleset["rules"]]
+
+        @app.get(repo + "/branches/{branch}/protection")
+        async def branch_protection(branch: str) -> Any:
+            if f"heads/{branch}" not in self.refs:
+                return error(404, "Branch not found")
+            if not self.protection_readable:
+                return error(403, "Resource not accessible by integration")
+            if branch not in self.protection:
+                return error(404, "Branch not protected")
+            return self._protection_json(branch)
 
         @app.get(repo + "/git/ref/{ref:path}")
         async def get_ref(ref: str) -> Any:

@@ -7,15 +7,18 @@ import time
 from typing import Any
 
 
-def serve_in_thread(app: Any, timeout: float = 10.0, **options: Any) -> tuple[Any, threading.Thread, str]:
+def serve_in_thread(app: Any, timeout: float = 10.0, tls: Any = None, **options: Any) -> tuple[Any, threading.Thread, str]:
     """Run an ASGI app on uvicorn in a daemon thread on 127.0.0.1 (a free port), configured as the
     intake service runs (`server_config`: header and body deadlines, trusted proxies from
-    `options`); (server, thread, url)."""
+    `options`); (server, thread, url). With `tls` (`support.tls.Certificates`) it speaks HTTPS."""
     import uvicorn
 
     from campaign.intake.app import server_config
 
-    server = uvicorn.Server(server_config(app, "127.0.0.1", 0, log_level="warning", **options))
+    config = server_config(app, "127.0.0.1", 0, log_level="warning", **options)
+    if tls is not None:
+        config.ssl_certfile, config.ssl_keyfile = str(tls.cert), str(tls.key)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -24,7 +27,7 @@ def serve_in_thread(app: Any, timeout: float = 10.0, **options: Any) -> tuple[An
             raise RuntimeError("the server did not start")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    return server, thread, f"http://127.0.0.1:{port}"
+    return server, thread, f"{'https' if tls is not None else 'http'}://127.0.0.1:{port}"
 
 
 def confirmation_links(outbox: Any) -> dict[str, str]:

@@ -13,6 +13,10 @@ connection; "drop" closes it without replying (at DATA the message counts as rec
 server got it but the client cannot know). A STARTTLS or AUTH rule makes the server advertise
 STARTTLS.
 
+With `tls` (`support.tls.Certificates`) the server offers real STARTTLS and requires it; with
+`credentials` (user, password) it requires AUTH (PLAIN or LOGIN, only over TLS when it has
+`tls`) and refuses any other login with 535, as a mail provider does.
+
 `Handler(helo_policy="delay")` answers like Postfix with `reject_non_fqdn_helo_hostname`
 behind its default `smtpd_delay_reject = yes`: a HELO name without a dot is refused at every
 RCPT with Postfix's own text; `"immediate"` (delay_reject = no) refuses it at EHLO and HELO.
@@ -30,9 +34,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 
 def free_port() -> int:
@@ -226,11 +231,31 @@ class _Controller(Controller):
 class SmtpTestServer:
     """An aiosmtpd server on 127.0.0.1; `stop()`/`start()` keep the port and what it received."""
 
-    def __init__(self, port: int | None = None, handler: Handler | None = None) -> None:
+    def __init__(self, port: int | None = None, handler: Handler | None = None, tls: Any = None,
+                 credentials: tuple[str, str] | None = None) -> None:
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.handler = handler or Handler()
         self.controller: _Controller | None = None
+        self.tls, self.credentials = tls, credentials
+        self.logins: list[tuple[str, bool]] = []
+        """(user name, accepted) of every AUTH attempt."""
+
+    def _authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str,
+                      auth_data: Any) -> AuthResult:
+        user, password = auth_data.login.decode(), auth_data.password.decode()
+        accepted = (user, password) == self.credentials
+        self.logins.append((user, accepted))
+        return AuthResult(success=accepted, handled=False)
+
+    def _security(self) -> dict[str, Any]:
+        """aiosmtpd's options for STARTTLS and AUTH (none: plain text, no login)."""
+        options: dict[str, Any] = {"auth_require_tls": False}
+        if self.tls is not None:
+            options.update(tls_context=self.tls.server_context(), require_starttls=True, auth_require_tls=True)
+        if self.credentials is not None:
+            options.update(authenticator=self._authenticate, auth_required=True)
+        return options
 
     @property
     def messages(self) -> list[Received]:
@@ -246,13 +271,16 @@ class SmtpTestServer:
             self.handler.rules.append(Rule(stage, reply, times, rcpt))
 
     def env(self) -> dict[str, str]:
-        """SMTP_* environment variables pointing the smtp backend here."""
-        return {"SMTP_HOST": self.host, "SMTP_PORT": str(self.port), "SMTP_SECURITY": "none"}
+        """SMTP_* environment variables pointing the smtp backend here (with the right login, if any)."""
+        found = {"SMTP_HOST": self.host, "SMTP_PORT": str(self.port), "SMTP_SECURITY": "starttls" if self.tls else "none"}
+        if self.credentials:
+            found.update(SMTP_USERNAME=self.credentials[0], SMTP_PASSWORD=self.credentials[1])
+        return found
 
     def start(self) -> SmtpTestServer:
         if self.controller is None:
             self.controller = _Controller(self.handler, hostname=self.host, port=self.port, ready_timeout=10,
-                                          enable_SMTPUTF8=True, auth_require_tls=False)
+                                          enable_SMTPUTF8=True, **self._security())
             self.controller.start()
         return self
 

@@ -1,6 +1,5 @@
-"""The `campaign` command: a thin click layer; each command parses options, calls one library
-function and prints. The error family (`campaign.core.errors`) is mapped to output and exit
-codes in `Group` and nowhere else. One module per capability: data, missions, dispatch, intake."""
+"""The `campaign` command: a thin click layer, one module per capability; each command parses options,
+calls one library function and prints. Errors (`core.errors`) become output and exit codes in `Group` only."""
 
 from __future__ import annotations
 
@@ -51,8 +50,7 @@ class Repo:
         return dataset.find_root(self.given)
 
 
-warn = partial(click.echo, err=True)
-"""A note for the person at the terminal (standard error)."""
+warn = partial(click.echo, err=True)  # a note for the person at the terminal (standard error)
 FILE, FOLDER = click.Path(dir_okay=False, path_type=Path), click.Path(file_okay=False, path_type=Path)
 
 

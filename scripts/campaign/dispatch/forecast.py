@@ -54,19 +54,23 @@ class Forecast:
     lanes: list[Lane]
     overall: Lane
 
-    def warnings(self) -> list[str]:
+    def late(self) -> list[str]:
+        """What will not fit in the day: one message per late domain, and one for the global pace."""
         t = self.dispatch.throttle
         fix = ("send one letter per mission (`dispatch.mode: per-mission`) or raise "
                "`dispatch.throttle.per_domain_hourly` (and lower `per_domain_delay`)")
-        out = [f"warning: {lane.name}: {lane.late} of {lane.letters} letters cannot go out before the deadline "
+        out = [f"{lane.name}: {lane.late} of {lane.letters} letters cannot go out before the deadline "
                f"({self.dispatch.deadline}) at the throttle's pace (one every {_pace(self.dispatch):g} s: "
                f"per_domain_delay {t.per_domain_delay:g} s, per_domain_hourly {t.per_domain_hourly}); {fix}"
                for lane in self.lanes if lane.late]
         if self.overall.late:
-            out.append(f"warning: overall: {self.overall.late} of {self.overall.letters} letters cannot go out before "
+            out.append(f"overall: {self.overall.late} of {self.overall.letters} letters cannot go out before "
                        f"the deadline at global_per_minute {t.global_per_minute}; raise "
                        "`dispatch.throttle.global_per_minute` or send per mission (`dispatch.mode: per-mission`)")
         return out
+
+    def warnings(self) -> list[str]:
+        return [f"warning: {line}" for line in self.late()]
 
     def output(self) -> str:
         return self.text()

@@ -73,7 +73,8 @@ class GitHubForge:
         })
 
     @classmethod
-    def from_env(cls, repository: str | None, base: str | None = None, env: dict[str, str] | None = None) -> GitHubForge:
+    def from_env(cls, repository: str | None, base: str | None = None, env: dict[str, str] | None = None,
+                 timeout: float = 30.0) -> GitHubForge:
         env = dict(os.environ) if env is None else env
         repository = repository or env.get("GITHUB_REPOSITORY", "")
         if not repository or "/" not in repository:
@@ -85,7 +86,7 @@ class GitHubForge:
             raise ForgeError("the github forge needs a token: set CAMPAIGN_GITHUB_TOKEN (a fine-grained token or an "
                              "App installation token with contents, pull-requests and issues write access), or "
                              "CAMPAIGN_GITHUB_APP_ID and CAMPAIGN_GITHUB_APP_KEY_FILE")
-        return cls(repository, token, api, base)
+        return cls(repository, token, api, base, timeout)
 
     def bearer(self) -> str:
         """The token to send now (a fresh one from the App when the current one is old)."""
@@ -113,7 +114,7 @@ class GitHubForge:
                 continue
             if response.status_code in ok:
                 return response
-            raise ForgeError(f"GitHub answered {method} {path} with {response.status_code}: {_message(response)}")
+            raise ForgeError(f"GitHub answered {method} {url} with {response.status_code}: {_message(response)}")
         raise AssertionError("unreachable")  # pragma: no cover
 
     def download(self, path: str, max_bytes: int) -> bytes:

@@ -21,7 +21,8 @@ from campaign.core.errors import KeyConfigError
 from campaign.data.models import Email
 
 KEY_ENV = "CAMPAIGN_FINGERPRINT_KEY"
-"""Environment variable holding the key (at least 32 characters; e.g. `openssl rand -hex 32`)."""
+"""Environment variable holding the key (at least KEY_MIN characters; e.g. `openssl rand -hex 32`)."""
+KEY_MIN = 32
 LOCAL_KEY = ".cache/intake/fingerprint.key"
 """Where a key is generated for a local run without configuration (`.cache/` is git-ignored)."""
 _EMAIL = TypeAdapter(Email)
@@ -47,6 +48,16 @@ def fingerprint(key: bytes, email: str) -> str:
     return hmac.new(key, normalise(email).casefold().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def key_problem(value: str) -> str | None:
+    """Why `value` cannot be the key in CAMPAIGN_FINGERPRINT_KEY ("is unset; ..."), or None
+    (the production intake's settings and `campaign doctor` say it so)."""
+    if len(value) >= KEY_MIN:
+        return None
+    return (("is unset" if not value else f"is {len(value)} characters long") +
+            f"; set it from a secret of at least {KEY_MIN} characters (`openssl rand -hex 32`), the same "
+            "for every start: it recognises a second signature from the same address")
+
+
 def load_key(root: Path, env: dict[str, str] | None = None) -> tuple[bytes, str]:
     """(key, where it came from): the environment variable, else a local key file (made once).
 
@@ -56,8 +67,9 @@ def load_key(root: Path, env: dict[str, str] | None = None) -> tuple[bytes, str]
     """
     value = (os.environ if env is None else env).get(KEY_ENV, "")
     if value:
-        if len(value) < 32:
-            raise KeyConfigError(f"{KEY_ENV} is {len(value)} characters long; use at least 32 (e.g. `openssl rand -hex 32`)")
+        why = key_problem(value)
+        if why:
+            raise KeyConfigError(f"{KEY_ENV} {why}")
         return value.encode("utf-8"), f"${KEY_ENV}"
     path = root / LOCAL_KEY
     if not path.is_file():

@@ -27,7 +27,7 @@ from campaign.data import dataset
 from campaign.data.models import Campaign
 from campaign.intake import server
 from campaign.intake.checkout import Checkout
-from campaign.intake.fingerprint import KEY_ENV
+from campaign.intake.fingerprint import KEY_ENV, key_problem
 
 if TYPE_CHECKING:
     from campaign.forge.github import GitHubForge
@@ -88,11 +88,9 @@ class Config:
         mail = get("CAMPAIGN_MAIL_BACKEND", "smtp")
         if mail not in MAIL_BACKENDS:
             problems.append(Problem("CAMPAIGN_MAIL_BACKEND", 0, f"is {mail!r}; use one of {', '.join(MAIL_BACKENDS)}"))
-        key = env.get(KEY_ENV, "")
-        if len(key) < 32:
-            problems.append(Problem(KEY_ENV, 0, ("is unset" if not key else f"is {len(key)} characters long") +
-                                    "; set it from a secret of at least 32 characters (`openssl rand -hex 32`), the same "
-                                    "for every start: it recognises a second signature from the same address"))
+        why = key_problem(env.get(KEY_ENV, ""))
+        if why:
+            problems.append(Problem(KEY_ENV, 0, why))
         proxies = tuple(p for p in re.split(r"[\s,]+", get("CAMPAIGN_TRUSTED_PROXIES")) if p)
         for proxy in proxies:
             try:

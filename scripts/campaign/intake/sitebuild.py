@@ -1,10 +1,11 @@
-"""Building the site for `campaign serve`: `campaign build` (every language, strict) into a
-git-ignored folder, in a child process (the site package is not the intake's to import, and the
-build forks one process per language).
+"""Building the site for `campaign serve` and `campaign doctor`: `campaign build` (every
+language, strict) into a folder, in a child process (the site package is not the intake's to
+import, and the build forks one process per language).
 
-The site is served from the same origin as the intake, so the form posts to /api/signatures
-without CORS. A failed build does not stop the intake: `campaign serve` says why and serves
-the API alone.
+`campaign serve` serves the site from the same origin as the intake, so the form posts to
+/api/signatures without CORS. A failed build does not stop the intake: `campaign serve` says
+why and serves the API alone. `campaign doctor` builds the site as the deploy workflow does
+(the campaign's own `site_url` and `intake.endpoint`) into a temporary folder.
 """
 
 from __future__ import annotations
@@ -16,14 +17,18 @@ import sys
 from pathlib import Path
 
 SITE_DIR = ".cache/intake/site"
+OVERRIDES = ("CAMPAIGN_INTAKE_ENDPOINT", "CAMPAIGN_SITE_URL")
+"""What the site's hooks read instead of `intake.endpoint` and `site_url`: set only from `build`'s arguments."""
 
 
 def build(root: Path, target: Path | None = None, site_url: str | None = None,
-          timeout: float = 600) -> tuple[Path | None, str | None]:
-    """(site folder, None) after a successful build, or (None, why it failed).
+          timeout: float = 600, endpoint: str | None = "/") -> tuple[Path | None, str | None]:
+    """(site folder, None) after a successful build, or (None, why it failed: a line, then the
+    last lines the build printed).
 
-    The form is built to post to this origin (CAMPAIGN_INTAKE_ENDPOINT=/, read by the site's
-    hooks) and, with `site_url`, the site's own links point at the local server.
+    The form is built to post to `endpoint` (default `/`: this origin; None: `intake.endpoint`
+    as configured) and, with `site_url`, the site's own links point at the local server
+    (without it: `site_url` as configured). Neither is inherited from this environment.
     """
     config = root / "mkdocs.yml"
     if not config.is_file():
@@ -31,7 +36,9 @@ def build(root: Path, target: Path | None = None, site_url: str | None = None,
     target = target or root / SITE_DIR
     staging = target.with_name(target.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
-    env = {**os.environ, "CAMPAIGN_INTAKE_ENDPOINT": "/"}
+    env = {name: value for name, value in os.environ.items() if name not in OVERRIDES}
+    if endpoint is not None:
+        env["CAMPAIGN_INTAKE_ENDPOINT"] = endpoint
     if site_url:
         env["CAMPAIGN_SITE_URL"] = site_url
     try:

@@ -152,6 +152,21 @@ class SmtpBackend(BaseBackend):
         self.opened = True
         return True
 
+    def check(self) -> None:
+        """Open a session (connect, EHLO, STARTTLS, AUTH) and close it with QUIT, sending
+        nothing (`campaign doctor`); BackendError says what refused and which setting to check."""
+        try:
+            self.open()
+        except BackendError:
+            raise
+        except ssl.SSLCertVerificationError as exc:
+            raise BackendError(f"{self.address}: the server's certificate is not trusted ({exc.verify_message}); "
+                               "check SMTP_HOST (the name the certificate is for)") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise BackendError(f"cannot open a session with {self.address} ({_describe(exc)}); "
+                               "check SMTP_HOST, SMTP_PORT and SMTP_SECURITY") from None
+        self.close()
+
     def _session(self, stage: str, code: int, reply: bytes | str) -> None:
         """Raise BackendError for a permanent refusal of the session (a 4xx is left to retry)."""
         if 500 <= code < 600:

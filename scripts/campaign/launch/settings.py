@@ -1,0 +1,47 @@
+"""The doctor's checks of settings that need no network: the sender's domain, the fingerprint key.
+
+Reserved names (RFC 2606, RFC 6761) are for documentation and tests: example.org, example.com
+and example.net with their subdomains, and the top-level names .example, .invalid and .test.
+Mail from such an address is refused or lost, and replies to it reach nobody.
+"""
+
+from __future__ import annotations
+
+from campaign.core.errors import Problem
+from campaign.data.dataset import CAMPAIGN
+from campaign.intake.fingerprint import KEY_ENV, key_problem
+from campaign.launch.context import BLOCK, Context, Found
+from campaign.records.routes import domain_of
+
+RESERVED_DOMAINS = ("example.org", "example.com", "example.net")
+RESERVED_TOP = ("example", "invalid", "test")
+
+
+def reserved(domain: str) -> str | None:
+    """The reserved name `domain` is under ('example.org', '.test'), or None."""
+    name = domain.lower().rstrip(".")
+    found = next((d for d in RESERVED_DOMAINS if name == d or name.endswith("." + d)), None)
+    top = name.rpartition(".")[2]
+    return found or (f".{top}" if top in RESERVED_TOP else None)
+
+
+def sender(ctx: Context) -> Found:
+    """The addresses mail goes out from, or comes back to, are on a domain of yours."""
+    d = ctx.campaign.dispatch
+    fields = ((("dispatch", "sender", "email"), d.sender.email, "the sender of the letters and the confirmation mails"),
+              (("dispatch", "reply_to"), d.reply_to, "where replies go"),
+              (("dispatch", "envelope"), d.envelope, "the envelope sender, where bounces come back"))
+    found: Found = []
+    for loc, value, what in fields:
+        name = reserved(domain_of(value)) if value else None
+        if name:
+            found.append((BLOCK, Problem(CAMPAIGN, ctx.line(*loc), (
+                f"`{'.'.join(loc)}` {value} ({what}) is on {name}, a reserved example domain: mail from it is refused "
+                "or lost; use an address on your own domain, with SPF and DKIM set up for it"))))
+    return found
+
+
+def key(ctx: Context) -> Found:
+    """The intake's fingerprint key is set (a secret of the host, never in the repository)."""
+    why = key_problem(ctx.env.get(KEY_ENV, ""))
+    return [(BLOCK, Problem(KEY_ENV, 0, why))] if why else []
