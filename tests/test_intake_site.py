@@ -68,20 +68,22 @@ def test_a_failed_site_build_still_serves_the_intake(git_repo: Path, tmp_path: P
     assert missing is None and "no mkdocs.yml" in (why or "")
 
 
-def test_strict_fails_on_a_warning_and_overrides_are_never_inherited(git_repo: Path, tmp_path: Path,
+
+def test_overrides_are_never_inherited_and_a_warning_fails_the_build(git_repo: Path, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """`campaign doctor`'s build: --strict fails on what mkdocs only warns about (--quiet would hide it
-    from mkdocs' count), and without `endpoint` and `site_url` the campaign's own settings apply."""
+    """`campaign doctor`'s build: without `endpoint` and `site_url` the campaign's own settings
+    apply, whatever this environment says; and it is strict, as the deploy workflow's is."""
     (git_repo / "docs").mkdir()
-    (git_repo / "docs" / "index.md").write_text("# Home\n\n[gone](missing.md)\n")
+    (git_repo / "docs" / "index.md").write_text("# Home\n")
     (git_repo / "mkdocs.yml").write_text("site_name: Test campaign\nhooks: [hook.py]\n")
     (git_repo / "hook.py").write_text(
         "import os\ndef on_page_markdown(markdown, **kw):\n"
         "    return markdown + '\\n\\nendpoint=[' + os.environ.get('CAMPAIGN_INTAKE_ENDPOINT', 'unset') + ']'\n")
     monkeypatch.setenv("CAMPAIGN_INTAKE_ENDPOINT", "https://inherited.invalid")
-    built, problem = site.build(git_repo, tmp_path / "lenient", endpoint=None)
+    built, problem = site.build(git_repo, tmp_path / "built", endpoint=None)
     assert problem is None and built is not None
     assert "endpoint=[unset]" in (built / "index.html").read_text(encoding="utf-8")
-    built, problem = site.build(git_repo, tmp_path / "strict", endpoint=None, strict=True)
+    (git_repo / "docs" / "index.md").write_text("# Home\n\n[gone](missing.md)\n")
+    built, problem = site.build(git_repo, tmp_path / "broken", endpoint=None)
     assert built is None and problem is not None
-    assert "WARNING" in problem and "missing.md" in problem and "INFO" not in problem
+    assert "[en] WARNING -  Doc file 'index.md' contains a link 'missing.md'" in problem

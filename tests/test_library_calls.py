@@ -46,6 +46,9 @@ def test_stats_count_what_the_site_counts(repo: Path) -> None:
     found = counters.stats(dataset.load_with_campaign(repo))
     assert found["signatures"] == 4 and found["names_in_letters"] == 3 and found["letters_sent"] == 0
     assert found["missions"] == len(dataset.load(repo).missions)
+    shown = counters.stats_text(found).splitlines()
+    assert shown[0] == f"signatures{' ' * (len('signatures delivered') - len('signatures'))}         4" and len(shown) == len(found)
+    assert json.loads(counters.stats_text(found, as_json=True)) == found
     write(repo, "data/campaign.yaml", "id: [broken\n")
     with pytest.raises(CampaignError) as err:
         dataset.load_with_campaign(repo)

@@ -1,20 +1,17 @@
-"""Commands over the campaign's data: validate, sign, import, schema, stats, doctor."""
+"""Commands over the campaign's data: validate, sign, import, schema, stats."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, command, lazy, main, option
+from campaign.cli import Repo, command, main, option
 from campaign.core.errors import CampaignError, render
 from campaign.data import dataset, schema, signatures
 from campaign.records import counters
 from campaign.review import incremental
-
-doctor = lazy("campaign.launch.doctor")
 
 
 @main.command()
@@ -79,18 +76,4 @@ def schema_(repo: Repo, check: bool) -> None:
 @option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 def stats_(repo: Repo, as_json: bool) -> None:
     """Count signatures, missions and letters sent (from the dispatch ledger)."""
-    found = counters.stats(dataset.load_with_campaign(repo.root))
-    width = max(map(len, found))
-    click.echo(json.dumps(found, indent=2) if as_json else
-               "\n".join(f"{key.replace('_', ' '):{width}}  {value:>8,}" for key, value in found.items()))
-
-
-@main.command("doctor")
-@option("--skip", multiple=True, metavar="CHECK", help="Leave a check out (the report names them), e.g. `site`: the build.")
-@option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="The report's format.")
-@click.pass_context
-def doctor_(ctx: click.Context, skip: tuple[str, ...], fmt: str) -> None:
-    """Is the campaign ready to launch? One line per problem; exit 1 if one blocks the launch (GUIDE.md)."""
-    found = doctor.run(ctx.obj.root, skip=skip)
-    click.echo(found.json() if fmt == "json" else found.text())
-    ctx.exit(0 if found.ready else 1)
+    click.echo(counters.stats_text(counters.stats(dataset.load_with_campaign(repo.root)), as_json))

@@ -9,29 +9,29 @@ records, the letters, the site and the dispatch plan. What blocks and what warns
   for its country, or a fallback address).
 - `verified`: a mission receiving letters whose record is older than the age rule of
   `records/findings.py` (`stale`) warns: check it against GOV.UK.
-- `letters`: the letter in each of the campaign's `languages`, rendered for every mission (composed
-  as the email dispatch sends where the route is mailed); anything that does not render blocks.
-- `site`: `mkdocs build --strict` into a temporary folder (`intake/sitebuild.py`); every warning
-  of the build blocks, as it fails the deploy workflow.
+- `letters`: `launch/letters.py`.
+- `site`: `campaign build` (every language, strict) into a temporary folder (`intake/sitebuild.py`);
+  every warning of the build blocks, as it fails the deploy workflow.
 - `plan`: the throttle's forecast (`campaign dispatch --plan`) of the signatures so far; letters
   that cannot go out before the deadline block.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
-from types import TracebackType
 
-from campaign.core.errors import CampaignError, Problem
-from campaign.data import checks, letter
-from campaign.data.dataset import CAMPAIGN, LETTERS, MISSIONS
-from campaign.data.models import Mission, Signature
-from campaign.dispatch import compose, forecast
+from campaign.core.errors import Problem
+from campaign.data import checks
+from campaign.data.dataset import CAMPAIGN, MISSIONS
+from campaign.dispatch import forecast
 from campaign.intake import sitebuild
 from campaign.launch.context import BLOCK, WARN, Context, Found
 from campaign.records import findings
-from campaign.records.routes import Route
+
+_LOGGED = re.compile(r"^\[(?P<lang>[a-z]{2,3})\] (?:WARNING|ERROR) +- +(?P<message>.+)$")
+"""A warning or error of one language's build, as `campaign build` prints it."""
 
 
 def data(ctx: Context) -> Found:
@@ -51,7 +51,7 @@ def routes(ctx: Context) -> Found:
         why = "; ".join(way.skipped) or "no general or consular email"
         if m.status != "open":  # nobody to deliver to, by post or in person
             found.append((BLOCK, Problem(MISSIONS, rec.line(""), (
-                f"{m.id}: the post is {m.status} but receives letters{now} ({why}); send its country's letters to "
+                f"{m.id}: the post is {m.status} but receives letters{now}; send its country's letters to "
                 "another mission (`primary`, `also_covers`) or set `dispatch.fallback`"))))
             continue
         by = "through its contact form by hand, or " if way.kind == "form" else ""
@@ -69,66 +69,23 @@ def verified(ctx: Context) -> Found:
             for mission, found in by_mission.items() if mission in wanted for f in found if f.kind == "stale"]
 
 
-def _sample(mission: Mission, ctx: Context) -> Signature:
-    return Signature.model_validate({"type": "individual", "name": "A. Sample Signer", "country": mission.country,
-                                     "mission": mission.id, "signed": ctx.campaign.dispatch.date, "publish": False,
-                                     "letter": True, "source": "form"})
-
-
-def _template_line(exc: BaseException) -> int:
-    """The template line an error was raised at (Jinja puts the template's frames in the traceback)."""
-    line = getattr(exc, "lineno", None) or 1
-    tb: TracebackType | None = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
-
-
-def _render(ctx: Context, lang: str, template: str, mission: Mission, way: Route) -> None:
-    """The letter to `mission` in `lang`, as dispatch makes it (an email where mailed), else its text."""
-    c, sample = ctx.campaign, (_sample(mission, ctx),)
-    if way.mailed:
-        compose.compose(c, template, mission, sample, "doctor", letter.version(template, c.dispatch.subject),
-                        lang=lang, to=way.address, fallback=way.kind == "fallback")
-    else:
-        letter.body(template, c, mission, sample)
-
-
-def letters(ctx: Context) -> Found:
-    """The letter renders for every mission in every language the campaign declares (a declared
-    language without its letter is the `data` check's: validation reports it)."""
-    found: Found = []
-    failed: dict[tuple[str, int, str], list[str]] = {}
-    for lang in (lang for lang in ctx.campaign.languages if lang in ctx.ds.letters):
-        template = ctx.ds.letters[lang]
-        for rec, way in ctx.routes:
-            try:
-                _render(ctx, lang, template, rec.model, way)
-            except CampaignError as exc:  # a header that cannot be built for this mission
-                found.append((BLOCK, Problem(MISSIONS, rec.line(""), f"{rec.model.id}: its letter in {lang!r} cannot be "
-                                                                       f"composed: {exc.message}")))
-            except Exception as exc:  # noqa: BLE001 - a template is data: whatever it raises is its problem
-                said = f"{type(exc).__name__}: {exc}"
-                failed.setdefault((f"{LETTERS}/{lang}.md", _template_line(exc), said), []).append(rec.model.id)
-    for (path, line, said), missions in failed.items():
-        shown = ", ".join(missions[:5]) + (f" and {len(missions) - 5} more" if len(missions) > 5 else "")
-        found.append((BLOCK, Problem(path, line, f"the letter does not render for {len(missions)} of {len(ctx.routes)} "
-                                                 f"missions ({shown}): {said}; fix the template (`campaign letter "
-                                                 f"--mission {missions[0]}` shows it)")))
-    return found
-
-
 def site(ctx: Context) -> Found:
-    """`mkdocs build --strict` succeeds, with the campaign's own settings, into a temporary folder."""
+    """`campaign build` (every language, strict) succeeds with the campaign's own settings, into a
+    temporary folder; one problem per warning, with the languages it stopped."""
     with tempfile.TemporaryDirectory(prefix="campaign-doctor-") as tmp:
-        _built, why = sitebuild.build(ctx.root, Path(tmp) / "site", endpoint=None, strict=True)
+        _built, why = sitebuild.build(ctx.root, Path(tmp) / "site", endpoint=None)
     if why is None:
         return []
-    said = [" ".join(line.split()) for line in why.splitlines()[1:] if line.startswith(("WARNING", "ERROR"))]
-    return [(BLOCK, Problem("mkdocs.yml", 0, f"the site does not build with --strict: {line}; fix it and check with "
-                                             "`mkdocs build --strict`")) for line in said or [" ".join(why.split())]]
+    said: dict[str, list[str]] = {}
+    for line in why.splitlines():
+        m = _LOGGED.match(line)
+        if m:
+            said.setdefault(" ".join(m["message"].split()), []).append(m["lang"])
+    order = {lang: n for n, lang in enumerate(ctx.campaign.languages)}
+    lines = [f"in {', '.join(sorted(set(langs), key=lambda lang: order.get(lang, len(order))))}: {message}"
+             for message, langs in said.items()] or [" ".join(why.split())]
+    return [(BLOCK, Problem("mkdocs.yml", 0, f"the site does not build: {line}; fix it and check with `campaign build`"))
+            for line in lines]
 
 
 def plan(ctx: Context) -> Found:

@@ -20,6 +20,7 @@ from campaign.data import yamlio
 from campaign.data.dataset import CAMPAIGN, Dataset, Record, read
 from campaign.data.models import Campaign, Mission
 from campaign.dispatch.planning import Plan, plan
+from campaign.i18n import catalogues
 from campaign.records.routes import Failure, Route, failures, route
 
 BLOCK, WARN = "block", "warn"
@@ -64,6 +65,11 @@ class Context:
         return failures(self.root)
 
     @cached_property
+    def words(self) -> catalogues.Catalogues:
+        """Each language's words in its version of the letter (compiled when first asked)."""
+        return catalogues.Catalogues(self.root)
+
+    @cached_property
     def plan(self) -> Plan:
         """Every letter of the signatures so far, whatever the clock (`campaign dispatch --plan`'s)."""
         return plan(self.ds, dt.datetime.now(dt.timezone.utc), force=True, failing=self.failing)
@@ -83,5 +89,5 @@ class Context:
 
     def prepare(self) -> None:
         """Compute what the checks share before they run side by side in threads."""
-        for name in ("tls", "failing", "plan", "routes", "receiving"):
+        for name in ("tls", "failing", "words", "plan", "routes", "receiving"):
             getattr(self, name)

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from campaign.core.errors import CampaignError, Problem
 from campaign.data import dataset
-from campaign.launch import CHECKS, content, services, settings
+from campaign.launch import CHECKS, content, letters, services, settings
 from campaign.launch.context import BLOCK, WARN, Context, Found, settings_lines
 
 CHECKERS: dict[str, Callable[[Context], Found]] = {
     "data": content.data, "sender": settings.sender, "urls": services.urls, "smtp": services.smtp,
     "key": settings.key, "github": services.github, "routes": content.routes, "verified": content.verified,
-    "letters": content.letters, "site": content.site, "plan": content.plan,
+    "letters": letters.letters, "site": content.site, "plan": content.plan,
 }
 LABELS = {
     "data": "the data validates (`campaign validate`)",
@@ -40,7 +40,7 @@ LABELS = {
     "routes": "a route for every mission receiving letters",
     "verified": "the contact data of those missions verified recently",
     "letters": "the letter renders for every mission in every language",
-    "site": "the site builds with --strict",
+    "site": "the site builds in every language, strictly",
     "plan": "the dispatch plan fits in the day",
 }
 TIMEOUT = 10.0

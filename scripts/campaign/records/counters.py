@@ -7,6 +7,7 @@ country, exactly as the dispatch plans it (`planning.plan`).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -95,3 +96,10 @@ def stats(ds: Dataset) -> dict[str, int]:
         "letters_deferred": sent.states["deferred"], "letters_failed": sent.states["failed"],
         "letters_unknown": sent.states["unknown"] + sent.states["sending"],
     }
+
+
+def stats_text(found: dict[str, int], as_json: bool = False) -> str:
+    """`stats`' counters as `campaign stats` prints them: aligned name and number lines, or JSON."""
+    width = max(map(len, found))
+    return json.dumps(found, indent=2) if as_json else "\n".join(
+        f"{key.replace('_', ' '):{width}}  {value:>8,}" for key, value in found.items())
