@@ -35,9 +35,9 @@ from support.builders import run, write
 from support.dispatch import add_signatures, configure
 from support.github import FakeGitHub
 from support.http import serve_in_thread
+from support.site import make_repo
 from support.smtp import SmtpTestServer, free_port
 from support.tls import Certificates, make_certificates
-from test_site_build import make_repo
 
 REPO = "free-assange/letter"
 TOKEN = "github-token-for-the-doctor"

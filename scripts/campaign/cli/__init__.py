@@ -1,5 +1,4 @@
-"""The `campaign` command: a thin click layer, one module per capability; each command parses options,
-calls one library function and prints. Errors (`core.errors`) become output and exit codes in `Group` only."""
+"""The `campaign` command, a thin click layer: each command parses options, calls one library function, prints."""
 
 from __future__ import annotations
 

@@ -40,14 +40,13 @@ def missions_refresh(repo: Repo, **options: object) -> None:
     refresh.run(repo.root, echo=click.echo, **options)  # type: ignore[arg-type]
 
 
-@missions.command("check")
+@command(missions, "check")
 @option("--max-age-days", type=click.IntRange(min=1), default=check.DEFAULT_MAX_AGE_DAYS, help="Report older `verified` dates.")
 @option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="The report's format.")
 @option("--strict", is_flag=True, help="Exit 1 when there is any finding (default: a report, exit 0).")
 @option("--today", type=click.DateTime(["%Y-%m-%d"]), hidden=True, help="Pretend today is this date (tests).")
-@click.pass_context
-def missions_check(ctx: click.Context, max_age_days: int, fmt: str, strict: bool, today: dt.datetime | None) -> None:
+def missions_check(repo: Repo, max_age_days: int, fmt: str, strict: bool, today: dt.datetime | None) -> None:
     """List the missions that need a person (no usable channel, retired or failing emails, ...) and the routes."""
-    found = check.run(ctx.obj.root, max_age_days=max_age_days, today=today.date() if today else None)
+    found = check.run(repo.root, max_age_days=max_age_days, today=today.date() if today else None)
     click.echo(found.json() if fmt == "json" else found.text())
-    ctx.exit(1 if strict and found.findings else 0)
+    raise click.exceptions.Exit(1 if strict and found.findings else 0)
