@@ -164,6 +164,7 @@
       mission: mission,
       publish: field(form, "publish").checked,
       letter: field(form, "letter").checked,
+      followup: field(form, "followup") ? field(form, "followup").checked : undefined,
       consent: form.getAttribute("data-consent-version"),
       language: form.getAttribute("data-language") || undefined,
       website: field(form, "website").value

@@ -177,6 +177,22 @@ class FakeGitHub:
                 todo += self.commits.get(current, {}).get("parents", [])
         return seen
 
+    def _merged(self, base: str, head: str) -> dict[str, str]:
+        """The base's files with the head's changes since their merge base applied (additions,
+        changes and deletions), as a squash merge makes them."""
+        tree = dict(self.trees[self.commits[base]["tree"]])
+        ancestors, todo, fork = self._ancestors(base), [head], None
+        while todo and fork is None:  # breadth first: the nearest common ancestor
+            current = todo.pop(0)
+            fork = current if current in ancestors else None
+            todo += self.commits.get(current, {}).get("parents", [])
+        was = self.trees[self.commits[fork]["tree"]] if fork else {}
+        now = self.trees[self.commits[head]["tree"]]
+        tree.update({path: sha for path, sha in now.items() if was.get(path) != sha})
+        for path in set(was) - set(now):
+            tree.pop(path, None)
+        return tree
+
     # --- credentials --------------------------------------------------------------------
 
     def _token_ok(self, token: str) -> bool:
@@ -391,6 +407,9 @@ class FakeGitHub:
                     return error(422, "Invalid tree info")
                 if "content" in item:
                     entries[item["path"]] = self._blob(item["content"].encode("utf-8"))
+                elif "sha" in item and item["sha"] is None:  # a deletion; GitHub refuses one of a missing path
+                    if entries.pop(item["path"], None) is None:
+                        return error(422, "GitRPC::BadObjectState")
                 elif item.get("sha") in self.blobs:
                     entries[item["path"]] = item["sha"]
                 else:
@@ -463,8 +482,7 @@ class FakeGitHub:
             if data.get("sha") and data["sha"] != head:
                 return error(409, "Head branch was modified. Review and try the merge again.")
             base_ref = f"heads/{pull['base']}"
-            entries = dict(self.trees[self.commits[self.refs[base_ref]]["tree"]])
-            entries.update(self.trees[self.commits[head]["tree"]])
+            entries = self._merged(self.refs[base_ref], head)
             sha = self._commit(self._tree(entries), [self.refs[base_ref]], f"{pull['title']} (#{number})")
             self.refs[base_ref] = sha
             pull.update(state="closed", merged=True)

@@ -55,8 +55,7 @@ def sign(repo: Repo, kind: str, country: str, **fields: object) -> None:
 @option("--skip-invalid", is_flag=True, help="Write the valid rows even if some are rejected.")
 def import_(repo: Repo, csv_file: Path, signed: dt.datetime | None, skip_invalid: bool) -> None:
     """Import a CSV list: name, country, publish, letter (yes/no), optionally type, mission, url, signed."""
-    ds = dataset.load(repo.root)
-    written, rejected = signatures.import_csv(ds, csv_file, (signed or dt.datetime.now()).date(), skip_invalid)
+    written, rejected = signatures.import_csv(dataset.load(repo.root), csv_file, (signed or dt.datetime.now()).date(), skip_invalid)
     click.echo(f"imported {len(written)} signatures, rejected {len(rejected)} rows", err=True)
     if rejected:
         raise CampaignError(rejected)

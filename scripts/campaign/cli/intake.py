@@ -1,4 +1,4 @@
-"""Commands of the signature intake: serve (the site with the form's service), intake flush|status|backup|run|issue|automerge."""
+"""Commands of the signature intake: serve (the site and the form's service), intake ..., followup keygen|export|send."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from campaign.cli import FILE, FOLDER, Repo, command, lazy, main, option, warn
 from campaign.mail import NAMES
 
 backup, issue_form, production, server = (lazy(f"campaign.intake.{m}") for m in "backup issue_form production server".split())
-automerge = lazy("campaign.review.automerge")
+automerge, followup = lazy("campaign.review.automerge"), lazy("campaign.intake.followup")
 
 FORGE = option("--forge", "forge_name", type=click.Choice(["local", "github"]), default="local", env="CAMPAIGN_FORGE",
                help="`local`: commit to a branch here; `github`: REST API with CAMPAIGN_GITHUB_TOKEN.")
@@ -91,6 +91,17 @@ def intake_run() -> None:
 def intake_issue(repo: Repo, event_path: Path, forge_name: str, base: str | None) -> None:
     """Turn an issue-form submission into a pull request, comment and close it (if invalid: comment only)."""
     click.echo("\n".join(issue_form.process(repo.root, event_path, forge_name, base)))
+
+
+@command(main, "followup")
+@click.argument("action", type=click.Choice(["keygen", "export", "send"]))
+@click.argument("file", type=FILE)
+@DB
+@option("--key-file", type=FILE, help="send: the private key's file (default: the key itself in $CAMPAIGN_FOLLOWUP_KEY).")
+@option("--mail", "mail_backend", type=click.Choice(NAMES), default="file", help="send: `smtp` (SMTP_*), or `file` into outbox/.")
+def followup_(repo: Repo, action: str, file: Path, **options: object) -> None:
+    """Reports to signers who asked: `keygen KEYFILE`, `export FILE` (on the server), `send FILE` (organisers; GUIDE.md)."""
+    click.echo(followup.run(repo.root, action, file, **options))  # type: ignore[arg-type]
 
 
 @command(intake_, "automerge")

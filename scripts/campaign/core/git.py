@@ -11,7 +11,7 @@ import os
 import secrets
 import subprocess
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -91,9 +91,9 @@ class Git:
         return done.stdout.decode().strip() or None if done.returncode == 0 else None
 
     def write_commit(self, files: Mapping[str, bytes], message: str, committer: str, parent: str | None = None,
-                     scratch: str = "refs/campaign-scratch") -> str:
-        """One commit of `files` (repository path -> content) on `parent`, or a root commit holding
-        only them; return its id. Written with `git fast-import` to a scratch ref, deleted again:
+                     scratch: str = "refs/campaign-scratch", removed: Iterable[str] = ()) -> str:
+        """One commit of `files` (repository path -> content) on `parent`, without the paths in
+        `removed`, or a root commit holding only them; return its id. Written with `git fast-import` to a scratch ref, deleted again:
         no work tree, index or branch is touched. `committer` is `Name <email>`."""
         ref = f"{scratch}/{os.getpid()}-{secrets.token_hex(6)}"
         msg = message.encode("utf-8")
@@ -103,6 +103,7 @@ class Git:
             chunks.append(f"from {parent}\n".encode())
         for path, content in sorted(files.items()):
             chunks += [f"M 100644 inline {path}\n".encode(), f"data {len(content)}\n".encode(), content, b"\n"]
+        chunks += [f"D {path}\n".encode() for path in sorted(removed)]
         chunks.append(b"done\n")
         self.run("fast-import", "--quiet", "--done", input=b"".join(chunks))
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 import zoneinfo
@@ -87,6 +88,18 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def _public_key(value: str) -> str:
+    """An X25519 public key as `campaign followup keygen` prints it: 32 bytes in base64."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32 or raw == bytes(32):
+        raise ValueError(f"{value[:60]!r} is not a public key: 44 characters of base64 (32 bytes), as "
+                         "`campaign followup keygen` prints it")
+    return value
+
+
 def _timezone(value: str) -> str:
     if value not in _zones():
         raise ValueError(f"{value!r} is not an IANA time zone; use a name like 'Europe/Lisbon'")
@@ -113,28 +126,6 @@ Lang = Annotated[str, Field(pattern=r"^[a-z]{2,3}$"), AfterValidator(locales.che
 BranchName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$"), AfterValidator(branch_name)]
 PHOTO_PATTERN = r"^assets/actions/([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\.(jpg|jpeg|png|webp)$"
 Version = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
-
-
-GOVUK_ORGANISATIONS = "/world/organisations/"
-_GOVUK_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-def govuk_slug(url: str | None) -> str | None:
-    """'https://www.gov.uk/world/organisations/british-embassy-oslo' -> 'british-embassy-oslo'
-    (also the older '/government/world/organisations/...' form). None for other addresses,
-    including an office page inside an organisation ('.../british-embassy-vienna/office/...'):
-    that page is not the organisation, and must not be refreshed from it."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.hostname not in ("www.gov.uk", "gov.uk"):
-        return None
-    path = parts.path.removeprefix("/government")
-    if not path.startswith(GOVUK_ORGANISATIONS):
-        return None
-    candidate = path[len(GOVUK_ORGANISATIONS):].strip("/")
-    return candidate if _GOVUK_SLUG.match(candidate) else None
-
 
 
 class Source(Strict):
@@ -230,6 +221,13 @@ class Intake(Strict):
     limits: IntakeLimits = IntakeLimits()
 
 
+class Followup(Strict):
+    """Reports to the signers who ask for one; their address is kept only sealed to this key (ARCHITECTURE.md, "Privacy")."""
+
+    public_key: Annotated[str, AfterValidator(_public_key)] = Field(description="the organisers' X25519 public key, base64")
+    erase_after_days: int = Field(ge=1, le=365, description="days after dispatch.deadline when the intake erases the sealed addresses")
+
+
 class Consent(Strict):
     """The consent texts shown with the form; their version is recorded with each signature."""
 
@@ -271,6 +269,7 @@ class Campaign(Strict):
     dispatch: Dispatch
     intake: Intake
     consent: Consent
+    followup: Followup | None = Field(default=None, description="reports to the signers who ask (none: the form does not offer it)")
 
     @model_validator(mode="after")
     def _languages(self) -> Campaign:
@@ -282,6 +281,10 @@ class Campaign(Strict):
         if unknown:
             raise ValueError(f"`translations` has {', '.join(unknown)}, not one of the other `languages`; add it there or remove it")
         return self
+
+    def erase_on(self) -> dt.date | None:
+        """The day the intake erases the sealed addresses of `followup` (from 00:00 UTC); None without reports."""
+        return self.dispatch.deadline + dt.timedelta(days=self.followup.erase_after_days) if self.followup else None
 
     def text(self, lang: str) -> CampaignText:
         """The campaign's words in `lang`, English where a translation leaves one out."""

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from campaign.core.errors import ResponseError
 from campaign.data import countries
-from campaign.data.models import GOVUK_ORGANISATIONS, govuk_slug
+from campaign.data.govuk import GOVUK_ORGANISATIONS, govuk_slug
 from campaign.directory.address import postal
 
 BASE_URL = "https://www.gov.uk"

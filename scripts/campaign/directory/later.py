@@ -24,7 +24,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from campaign.data.models import govuk_slug
+from campaign.data.govuk import govuk_slug
 from campaign.directory import build as directory
 from campaign.directory import content, mapping
 

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from campaign.core.errors import CampaignError, Problem
 from campaign.data import countries
 from campaign.data.dataset import describe_error
-from campaign.data.models import Mission, MissionEmail, Phone, govuk_slug
+from campaign.data.govuk import govuk_slug
+from campaign.data.models import Mission, MissionEmail, Phone
 from campaign.data.text import name_key
 from campaign.directory import build as directory
 from campaign.directory import content

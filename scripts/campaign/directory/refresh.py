@@ -48,7 +48,8 @@ from campaign.core.files import write_atomic
 from campaign.data import yamlio
 from campaign.data.checks import check as cross_check
 from campaign.data.dataset import CAMPAIGN, MISSIONS, MISSIONS_MAX_BYTES, Dataset, Record, load_record, parse
-from campaign.data.models import Campaign, Mission, MissionDirectory, govuk_slug
+from campaign.data.govuk import govuk_slug
+from campaign.data.models import Campaign, Mission, MissionDirectory
 from campaign.directory import build as directory
 from campaign.directory import content, govuk, mapping
 from campaign.forge.base import get_forge

@@ -2,8 +2,9 @@
 
     forge.publish(files, branch=..., message=..., title=..., body=...) -> Published
 
-commits `files` (repository path -> bytes) as ONE commit on `branch` and opens or updates the
-pull request from `branch` to the base branch. `local` (the default) commits to a branch of a
+commits `files` (repository path -> bytes) as ONE commit on `branch`, deleting the paths in
+`removed` (a withdrawal's removal pull request), and opens or updates the pull request from
+`branch` to the base branch. `local` (the default) commits to a branch of a
 git repository on disk with git plumbing only: the user's working tree, index and checked-out
 branch are never touched, and a local "pull request" is the branch itself (review it with
 `git log main..intake/signatures`). `github` (in `github.py`) does the same through the REST API.
@@ -18,6 +19,7 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -52,8 +54,8 @@ class Forge(Protocol):
     name: str
 
     def publish(self, files: dict[str, bytes], *, branch: str, message: str, title: str, body: str,
-                fresh: bool = False) -> Published:
-        """Commit `files` on `branch` and open or update its pull request.
+                fresh: bool = False, removed: Sequence[str] = ()) -> Published:
+        """Commit `files` (and delete `removed`) on `branch` and open or update its pull request.
 
         The branch continues from its tip while its pull request is open (local: while it is
         not merged into the base); otherwise, and always with `fresh`, it starts again from
@@ -66,7 +68,7 @@ class Forge(Protocol):
     def close_issue(self, issue: int) -> None: ...
 
 
-def check_paths(files: dict[str, bytes]) -> None:
+def check_paths(files: Iterable[str]) -> None:
     for path in files:
         if not SAFE_PATH.match(path) or ".." in path.split("/"):
             raise ForgeError(f"refusing to commit the unsafe path {path!r}")
@@ -97,8 +99,8 @@ class LocalForge:
         return current if done.returncode == 0 and current and not current.startswith("intake/") else "main"
 
     def publish(self, files: dict[str, bytes], *, branch: str, message: str, title: str, body: str,
-                fresh: bool = False) -> Published:
-        check_paths(files)
+                fresh: bool = False, removed: Sequence[str] = ()) -> Published:
+        check_paths([*files, *removed])
         if self._git("rev-parse", "--git-dir", check=False).returncode != 0:
             raise ForgeError(f"{self.root} is not a git repository; run `git init` there or use another forge")
         head = self._git("symbolic-ref", "--quiet", "HEAD", check=False).stdout.decode().strip()
@@ -115,7 +117,8 @@ class LocalForge:
             if tip and not fresh:
                 merged = self._git("merge-base", "--is-ancestor", tip, base_sha, check=False).returncode == 0
                 parent = base_sha if merged else tip
-            commit = self.git.write_commit(files, message, f"{BOT_NAME} <{BOT_EMAIL}>", parent, "refs/campaign-intake")
+            commit = self.git.write_commit(files, message, f"{BOT_NAME} <{BOT_EMAIL}>", parent, "refs/campaign-intake",
+                                           removed=removed)
             done = self._git("update-ref", "-m", "campaign intake", f"refs/heads/{branch}", commit, tip or "0" * 40,
                              check=False)
             if done.returncode == 0:

@@ -15,7 +15,7 @@ Endpoints used (API version 2022-11-28), and nothing else; `tests/support/github
     PATCH /repos/{repo}/git/refs/heads/{branch}   move it (fast-forward, or forced when fresh)
     GET   /repos/{repo}/git/commits/{sha}         the parent's tree
     POST  /repos/{repo}/git/blobs                 binary files (photos)
-    POST  /repos/{repo}/git/trees                 the new tree (text files inline)
+    POST  /repos/{repo}/git/trees                 the new tree (text files inline; `"sha": null` deletes a path)
     POST  /repos/{repo}/git/commits               the commit
     GET   /repos/{repo}/pulls?head=&base=&state=  the open pull request, if any
     POST  /repos/{repo}/pulls                     open one
@@ -36,6 +36,7 @@ import base64
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,8 +154,8 @@ class GitHubForge:
     # --- Forge --------------------------------------------------------------------------
 
     def publish(self, files: dict[str, bytes], *, branch: str, message: str, title: str, body: str,
-                fresh: bool = False) -> Published:
-        check_paths(files)
+                fresh: bool = False, removed: Sequence[str] = ()) -> Published:
+        check_paths([*files, *removed])
         base = self.default_branch()
         for _attempt in range(4):
             base_sha = self._tip(base)
@@ -165,6 +166,7 @@ class GitHubForge:
             parent = tip if tip and pull and not fresh else base_sha
             parent_tree = self.call("GET", f"/git/commits/{parent}").json()["tree"]["sha"]
             entries = [self._entry(path, content) for path, content in sorted(files.items())]
+            entries += [{"path": path, "mode": "100644", "type": "blob", "sha": None} for path in sorted(removed)]  # null: delete
             tree = self.call("POST", "/git/trees", json={"base_tree": parent_tree, "tree": entries}).json()["sha"]
             commit = self.call("POST", "/git/commits", json={"message": message, "tree": tree, "parents": [parent]}).json()["sha"]
             if tip is None:
@@ -186,7 +188,7 @@ class GitHubForge:
         self.call("PATCH", f"/pulls/{pull['number']}", json={"title": title, "body": body})
         return Published(branch, commit, base, pull["html_url"], pull["number"])
 
-    def _entry(self, path: str, content: bytes) -> dict[str, str]:
+    def _entry(self, path: str, content: bytes) -> dict[str, str | None]:
         try:
             return {"path": path, "mode": "100644", "type": "blob", "content": content.decode("utf-8")}
         except UnicodeDecodeError:

@@ -3,6 +3,8 @@
     POST /api/signatures       JSON or form-encoded; 202 "check your email", or a 4xx JSON error
     GET  /confirm/{token}      a page with a button (prefetching link scanners confirm nothing), in the signer's language
     POST /confirm/{token}      confirms
+    GET  /withdraw/{token}     the withdrawal page (a button; changes nothing), or "too late" from the dispatch date
+    POST /withdraw/{token}     withdraws: an uncommitted signature is dropped, a committed one gets a removal pull request
     GET  /api/health           liveness and queue sizes
     GET  /api/openapi.json     the API description (no Swagger UI page: it would load scripts from a CDN,
                                and the site promises that nothing is fetched from third parties)
@@ -38,8 +40,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from campaign.data import locales
 from campaign.i18n.catalogues import Translator, negotiate
-from campaign.intake import pages
+from campaign.intake import pages, withdrawal
 from campaign.intake.fingerprint import redact
 from campaign.intake.limits import BodyLimit, OriginCheck, RateLimiter, client_key, origin, retry_after
 from campaign.intake.protocol import deadline_protocol
@@ -61,6 +64,8 @@ class SignatureForm(BaseModel):
                                 "(default: the country's own)", examples=["pt-lisbon"], max_length=80)
     publish: bool = Field(default=False, description="consent: list my name on the site")
     letter: bool = Field(default=False, description="consent: include my name in the letter")
+    followup: bool = Field(default=False, description="consent: email me once when the letters are delivered and if the "
+                           "mission replies (the address is kept only sealed to the organisers' key; `followup` in campaign.yaml)")
     consent: str = Field(description="version of the consent texts shown (consent.version in data/campaign.yaml)",
                          examples=["2026-11"])
     language: str | None = Field(default=None, description="the form's page language (one of `languages`): the mails, "
@@ -271,7 +276,29 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
         words = intake.words(sig.get("language")) if sig else asked(request)
         if state == "unknown":
             return html(words, pages.unknown(words, named(words)), 404)
-        return html(words, pages.confirmed(words, named(words), sig, already=state == "already"))
+        link = f"{intake.settings.public_url.rstrip('/')}/withdraw/{withdrawal.token(intake.settings.key, token)}"
+        return html(words, pages.confirmed(words, named(words), sig, already=state == "already", withdraw=link,
+                                           closes=closes(words)))
+
+    def closes(words: Translator) -> str:
+        return locales.long_time(withdrawal.closes(intake.campaign), words.lang)
+
+    @api.get("/withdraw/{token}", response_class=HTMLResponse, tags=["withdrawal"],
+             summary="The withdrawal page (shows a button; changes nothing)", responses={404: {"description": "unknown link"}})
+    async def withdraw_page(request: Request, token: str) -> HTMLResponse:
+        state, sig = await run_in_threadpool(intake.withdrawal_state, token) if TOKEN.match(token) else ("unknown", None)
+        words = intake.words(sig.get("language")) if sig else asked(request)
+        if state in ("confirmed", "flushed") and sig:
+            return html(words, pages.withdraw(words, named(words), token, sig, closes(words)))
+        return html(words, pages.withdrawn(words, named(words), "already" if state == "withdrawn" else state),
+                    404 if state == "unknown" else 200)
+
+    @api.post("/withdraw/{token}", response_class=HTMLResponse, tags=["withdrawal"],
+              summary="Withdraw a confirmed signature", responses={404: {"description": "unknown link"}})
+    async def withdraw(request: Request, token: str) -> HTMLResponse:
+        state, sig = await run_in_threadpool(intake.withdraw, token) if TOKEN.match(token) else ("unknown", None)
+        words = intake.words(sig.get("language")) if sig else asked(request)
+        return html(words, pages.withdrawn(words, named(words), state), 404 if state == "unknown" else 200)
 
     @api.get("/api/health", response_model=Health, tags=["service"], summary="Liveness and queue sizes")
     async def health() -> dict[str, Any]:
@@ -291,7 +318,8 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
 
 
 class Worker(threading.Thread):
-    """Background duties: resend deferred confirmation mails, expire entries, flush periodically."""
+    """Background duties: resend deferred confirmation mails, expire entries and sealed addresses, flush
+    periodically (signatures, then withdrawals)."""
 
     def __init__(self, intake: Intake, mail_every: float) -> None:
         super().__init__(name="intake-worker", daemon=True)
@@ -302,6 +330,7 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         self._safely(lambda: self.intake.send_queued(everything=True))
+        self._safely(self.intake.erase_followups)
         flush_every = self.flush_every if self.flush_every and self.intake.settings.forge else None
         tick = min(self.mail_every, flush_every or self.mail_every)
         next_mail = next_flush = time.monotonic()
@@ -311,9 +340,11 @@ class Worker(threading.Thread):
                 next_mail = now
                 self._safely(self.intake.send_queued)
                 self._safely(self.intake.store.expire)
+                self._safely(self.intake.erase_followups)
             if flush_every and now >= next_flush + flush_every:
                 next_flush = now
                 self._safely(self.intake.flush)
+                self._safely(self.intake.publish_withdrawals)
 
     def _safely(self, job: Any) -> None:
         try:
@@ -327,11 +358,11 @@ class Worker(threading.Thread):
 
 
 class RedactTokens(logging.Filter):
-    """Access-log filter: confirmation tokens never reach the log."""
+    """Access-log filter: confirmation and withdrawal tokens never reach the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(re.sub(r"/confirm/[^/?\s\"]+", "/confirm/<token>", a) if isinstance(a, str) else a
+            record.args = tuple(re.sub(r"/(confirm|withdraw)/[^/?\s\"]+", r"/\1/<token>", a) if isinstance(a, str) else a
                                 for a in record.args)
         return True
 

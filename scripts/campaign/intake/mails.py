@@ -1,4 +1,5 @@
-"""The intake's two mails: the confirmation link (double opt-in) and the "already signed" notice.
+"""The intake's two mails: the confirmation link (double opt-in, with the withdrawal link) and the
+"already signed" notice.
 
 In the signer's language (`Content-Language`), as plain text, 7bit when ASCII so the link stays
 on one line in the raw .eml file, with an HTML alternative whose `<html lang dir>` lets a
@@ -18,12 +19,12 @@ from html import escape
 from campaign.data import locales
 from campaign.data.models import Campaign, ascii_email
 from campaign.i18n.catalogues import Translator
-from campaign.intake import pages
+from campaign.intake import pages, withdrawal
 from campaign.intake.store import Mail, token_hash
 
 
-def _message(campaign: Campaign, to: str, subject: str, msgid: str, words: Translator, paragraphs: list[str],
-             link: str | None = None) -> EmailMessage:
+def compose(campaign: Campaign, to: str, subject: str, msgid: str, words: Translator, paragraphs: list[str],
+             links: tuple[str, ...] = ()) -> EmailMessage:
     """Plain text and its HTML alternative (`<html lang dir>`: right-to-left languages read the
     right way round); `Content-Language` says which language both are in."""
     sender = campaign.dispatch.sender
@@ -38,9 +39,9 @@ def _message(campaign: Campaign, to: str, subject: str, msgid: str, words: Trans
     domain = ascii_email(sender.email).rpartition("@")[2]
     message["Message-ID"] = f"<{msgid}@{domain}>"
     site = campaign.site_url.rstrip("/") + "/" + ("" if words.lang == locales.DEFAULT else f"{words.lang}/")
-    text = "\n\n".join(f"    {p}" if p == link else p for p in paragraphs) + f"\n\n-- {sender.name}\n{site}\n"
+    text = "\n\n".join(f"    {p}" if p in links else p for p in paragraphs) + f"\n\n-- {sender.name}\n{site}\n"
     message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
-    html = "\n".join(f'<p><a href="{escape(p)}">{escape(p)}</a></p>' if p == link else f"<p>{escape(p)}</p>" for p in paragraphs)
+    html = "\n".join(f'<p><a href="{escape(p)}">{escape(p)}</a></p>' if p in links else f"<p>{escape(p)}</p>" for p in paragraphs)
     message.add_alternative(
         f'<!DOCTYPE html>\n<html lang="{escape(words.lang)}" dir="{locales.direction(words.lang)}"><head><meta charset="utf-8">'
         f'</head><body>\n{html}\n<p>-- {escape(sender.name)}<br><a href="{escape(site)}">{escape(site)}</a></p>\n</body></html>\n',
@@ -49,15 +50,19 @@ def _message(campaign: Campaign, to: str, subject: str, msgid: str, words: Trans
     return message
 
 
-def confirmation(campaign: Campaign, mail: Mail, public_url: str, words: Translator | None = None) -> EmailMessage:
-    """The mail with the confirmation link of one pending entry, in the signer's language."""
+def confirmation(campaign: Campaign, mail: Mail, public_url: str, words: Translator | None = None,
+                 withdraw: str | None = None) -> EmailMessage:
+    """The mail with the confirmation link of one pending entry, in the signer's language, and
+    its withdrawal link (`withdraw`, the token: it works once the signature is confirmed)."""
     sig = mail.signature
     words = words or Translator(locales.DEFAULT)
     _ = words.format
     link = f"{public_url.rstrip('/')}/confirm/{mail.token}"
     until = locales.long_time(dt.datetime.fromtimestamp(mail.expires, dt.timezone.utc), words.lang)
     title = campaign.text(words.lang).title or campaign.title
-    return _message(campaign, mail.email, _("Please confirm your signature: %(campaign)s", campaign=title),
+    later = f"{public_url.rstrip('/')}/withdraw/{withdraw}" if withdraw else None
+    closes = locales.long_time(withdrawal.closes(campaign), words.lang)
+    return compose(campaign, mail.email, _("Please confirm your signature: %(campaign)s", campaign=title),
                     f"intake-{mail.entry_id}-{token_hash(mail.token)[:16]}", words, [
         _("Hello %(name)s,", name=sig["name"]),
         _("someone (we hope you) signed \"%(campaign)s\" with this email address. To confirm your signature, "
@@ -67,7 +72,9 @@ def confirmation(campaign: Campaign, mail: Mail, public_url: str, words: Transla
         _("If you did not sign, ignore this message: nothing is published, and your address is deleted when the "
           "link expires. We keep no copy of your email address after this message has been sent; only a keyed "
           "fingerprint stops a second signature."),
-    ], link)
+        *([_("Changed your mind later? Once confirmed, your signature can be withdrawn until %(date)s with this "
+             "link; keep this message:", date=closes), later] if later else []),
+    ], (link, later) if later else (link,))
 
 
 def notice(campaign: Campaign, email: str, words: Translator | None = None) -> EmailMessage:
@@ -75,7 +82,7 @@ def notice(campaign: Campaign, email: str, words: Translator | None = None) -> E
     words = words or Translator(locales.DEFAULT)
     _ = words.format
     title = campaign.text(words.lang).title or campaign.title
-    return _message(campaign, email, _("You have already signed: %(campaign)s", campaign=title),
+    return compose(campaign, email, _("You have already signed: %(campaign)s", campaign=title),
                     f"intake-notice-{secrets.token_hex(12)}", words, [
         _("Hello,"),
         _("the form was submitted again with this email address, which has already signed. Nothing changes: one "

@@ -1,4 +1,4 @@
-"""The few HTML pages the intake serves itself: confirmation, results, a missing site.
+"""The few HTML pages the intake serves itself: confirmation, withdrawal, results, a missing site.
 
 Signer text is data: every value is HTML-escaped, attributes are quoted, nothing external is
 loaded (the confirmation URL carries a secret, so no Referer may leak it).
@@ -68,14 +68,54 @@ def confirm(words: Translator, campaign: str, token: str, sig: dict[str, Any]) -
         f'<button type="submit">{escape(button)}</button></form>\n<p class="muted">{escape(note)}</p>'))
 
 
-def confirmed(words: Translator, campaign: str, sig: dict[str, Any] | None, already: bool) -> str:
+def confirmed(words: Translator, campaign: str, sig: dict[str, Any] | None, already: bool, withdraw: str | None = None,
+              closes: str = "") -> str:
+    """The thank-you page; `withdraw` is the signature's withdrawal link, open until `closes`."""
     _ = words.format
     who = _who(words, sig) if sig else escape(_("Your signature"))
     lead = _html(words, N_("%(who)s was already confirmed.") if already else N_("%(who)s is confirmed."), who=who)
     then = _("It is added to the campaign repository with the next batch and appears once the maintainers have merged it.")
     deleted = _("Your email address has been deleted.")
+    action = _("withdraw your signature")
+    later = _html(words, N_("Changed your mind? You can %(link)s until %(date)s; the link is also in the confirmation mail."),
+                  link=f'<a href="{escape(withdraw, quote=True)}">{escape(action)}</a>', date=escape(closes)) if withdraw else ""
     return page(words, _("Thank you: %(campaign)s", campaign=campaign),
-                f'<p>{lead} {escape(then)}</p>\n<p class="muted">{escape(deleted)}</p>')
+                f'<p>{lead} {escape(then)}</p>\n<p class="muted">{escape(deleted)}</p>' + (f"\n<p>{later}</p>" if later else ""))
+
+
+WITHDRAWN = {
+    "withdrawn": N_("Your signature is withdrawn. It was not yet in the campaign repository, so it will never be "
+                    "published or sent."),
+    "requested": N_("Your signature is withdrawn. A pull request removes it from the campaign repository; a maintainer "
+                    "merges it before the letters are sent, and your name then disappears from the site and from every "
+                    "letter. Earlier versions of the repository keep it in their history."),
+    "already": N_("This signature was already withdrawn."),
+    "pending": N_("This signature is not confirmed, so there is nothing to withdraw: if you do not confirm it, it is "
+                  "deleted with your address when its link expires."),
+    "too_late": N_("The letters have been sent (or are being sent): a signature can no longer be withdrawn."),
+    "unknown": N_("This withdrawal link is unknown. It works only for a signature that was confirmed."),
+}
+"""What a withdrawal link's page says, by the state `Intake.withdraw` or `withdrawal_state` returns."""
+
+
+def withdraw(words: Translator, campaign: str, token: str, sig: dict[str, Any], closes: str) -> str:
+    """The withdrawal page of a confirmed signature: what it means, and the button (a POST)."""
+    _ = words.format
+    who = _html(words, N_("Signature of %(who)s."), who=_who(words, sig))
+    what = _("Withdrawing takes your name off the site and out of every letter, if a maintainer merges the removal "
+             "before the letters are sent. This cannot be undone, but you can sign again.")
+    until = _("Withdrawals close on %(date)s.", date=closes)
+    button, note = _("Withdraw my signature"), _("Opening this page changes nothing: only the button does.")
+    return page(words, _("Withdraw your signature: %(campaign)s", campaign=campaign), (
+        f"<p>{who} {escape(what)}</p>\n<p>{escape(until)}</p>\n"
+        f'<form method="post" action="/withdraw/{escape(token, quote=True)}">'
+        f'<button type="submit">{escape(button)}</button></form>\n<p class="muted">{escape(note)}</p>'))
+
+
+def withdrawn(words: Translator, campaign: str, state: str) -> str:
+    """The answer of a withdrawal link in `state` (a key of WITHDRAWN)."""
+    _ = words.format
+    return page(words, _("Withdraw your signature: %(campaign)s", campaign=campaign), f"<p>{escape(_(WITHDRAWN[state]))}</p>")
 
 
 def unknown(words: Translator, campaign: str) -> str:

@@ -84,11 +84,14 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, public_url: 
 
 def flush(root: Path, *, db: Path | None = None, forge_name: str = "local", base: str | None = None,
           batch_size: int = 5000) -> str:
-    """Commit confirmed signatures as one commit on the intake branch; what happened."""
+    """Commit confirmed signatures as one commit on the intake branch, and open the removal pull
+    request of the withdrawn ones (`withdrawal.publish`); what happened."""
     service = open_intake(root, db=db, forge_name=forge_name, base=base)
     service.settings.batch_size = batch_size
     try:
-        return service.flush().describe()
+        done = service.flush().describe()
+        removal = service.publish_withdrawals()
+        return done + (f"\nwithdrawals: {removal.describe()}" if removal else "")
     finally:
         service.close()
 

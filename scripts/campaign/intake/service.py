@@ -1,8 +1,8 @@
-"""The intake service's logic, without HTTP: submit, confirm, send mail, flush.
+"""The intake service's logic, without HTTP: submit, confirm, send mail, withdraw, flush.
 
 `app.py` is a thin FastAPI layer over `Intake`; the CLI's `campaign intake flush` uses it too.
-Validation is the library's: `signatures.build` (the Signature model), `signatures.Index`
-(duplicates and missions, as `campaign validate`), `models.Email` for the address.
+A submission's fields are checked by `submission.py`; withdrawals are `withdrawal.py`, the
+sealed addresses of signers who asked for a report `followup.py`.
 """
 
 from __future__ import annotations
@@ -20,42 +20,25 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import countries, dataset, duplicates, locales, signatures
-from campaign.data.dataset import describe_error
+from campaign.data import dataset, duplicates, locales, signatures
 from campaign.data.locales import N_
 from campaign.data.models import Campaign, IntakeLimits, Signature
 from campaign.forge.base import Forge, Published
 from campaign.i18n import catalogues
 from campaign.i18n.catalogues import Translator
 from campaign.intake import fingerprint as fp
-from campaign.intake import mails
-from campaign.intake.store import Mail, Store
+from campaign.intake import followup, mails, submission, withdrawal
+from campaign.intake.store import Mail, Store, token_hash
+from campaign.intake.submission import Answer
 from campaign.mail import get_backend
 
 log = logging.getLogger("campaign.intake")
 
-FIELDS = ("name", "country", "email", "mission", "publish", "letter", "consent", "language", "website")
-TEXT_FIELDS = ("name", "country", "email", "mission", "consent", "language", "website")
-_TRUE = {"on", "true", "yes", "1"}
-_FALSE = {"", "off", "false", "no", "0"}
 NOTICES_PER_ADDRESS, NOTICES_PER_CLIENT = 1, 5
 """Notices and resends per hour: to one address (its fingerprint), caused by one client."""
 ACCEPTED = N_("Thank you! We sent a confirmation link to your email address. Your signature counts "
               "once you open it and press the button (within %(hours)s hours).")
-
-
-@dataclass
-class Answer:
-    """What the HTTP layer returns: a status and a JSON body."""
-
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-    lang: str = locales.DEFAULT
-    """The language the answer is in (the form's page's)."""
 
 
 @dataclass
@@ -130,22 +113,25 @@ class Intake:
         words = self.words(fields.get("language"))
         if str(fields.get("website") or "").strip():
             return Answer(400, {"error": "rejected", "message": words.gettext("the submission was refused")}, lang=words.lang)
-        found = self._validate(fields, today, words)
+        found = submission.validate(self.ds, self.index, self.settings.key, fields, today, words)
         if isinstance(found, Answer):
             return found
-        sig, email, key = found
+        sig, email, key, wants = found
         if self.index.taken.name_holder(sig):
-            return _duplicate(sig, words)
+            return submission.duplicate(sig, words)
         if self.index.taken.address_holder(sig):
             self._notice(email, key, client, words)
             return self._accepted(words)
         similar = self.index.taken.look_alike_holder(sig)
         token = secrets.token_urlsafe(32)
+        box = followup.seal(self.campaign.followup.public_key, {"email": email, "name": sig.name, "mission": str(sig.mission),
+                                                                "language": words.lang}) if wants and self.campaign.followup else None
         added = self.store.add(name_key=duplicates.key(sig), look_alike=duplicates.look_alike_key(sig), fingerprint=key,
                                email=email, token=token, ttl=self.ttl, signature=sig.model_dump(mode="json", exclude_none=True),
-                               held=f"looks like {similar}" if similar else None)
+                               held=f"looks like {similar}" if similar else None, followup=box,
+                               withdraw=token_hash(withdrawal.token(self.settings.key, token)))
         if added.kind == "duplicate_name":
-            return _duplicate(sig, words)
+            return submission.duplicate(sig, words)
         if added.kind == "known_address":
             self._notice(email, key, client, words)
         elif added.entry_id is not None and (added.kind == "new" or self._may_resend(added.entry_id, key, client, token, email)):
@@ -160,62 +146,6 @@ class Intake:
     def words(self, lang: object) -> Translator:
         """The catalogue of a language the campaign speaks (`lang` from the form), else English's."""
         return self._words(lang if isinstance(lang, str) and lang in self.campaign.languages else locales.DEFAULT)
-
-    def _validate(self, fields: dict[str, Any], today: dt.date | None, words: Translator) -> tuple[Signature, str, str] | Answer:
-        """(signature, address, fingerprint), or the 422 answer listing every field to fix (in the form's language)."""
-        _ = words.format
-        errors: dict[str, list[str]] = {}
-        for name in sorted(set(fields) - set(FIELDS)):
-            errors.setdefault(name, []).append(_("unknown field; the form sends only %(fields)s", fields=", ".join(FIELDS)))
-        text: dict[str, str] = {}
-        for name in TEXT_FIELDS:
-            value = fields.get(name)
-            if value is not None and not isinstance(value, str):
-                errors[name] = [_("must be text")]
-            text[name] = value.strip() if isinstance(value, str) else ""
-        flags: dict[str, bool] = {}
-        for name in ("publish", "letter"):
-            flag = _flag(fields.get(name))
-            if flag is None:
-                errors[name] = [_("must be true or false")]
-            flags[name] = bool(flag)
-        email = text["email"]
-        if "email" in errors:
-            pass
-        elif not email:
-            errors["email"] = [_("is required: the confirmation link is sent there")]
-        elif len(email) > 254:
-            errors["email"] = [_("is longer than 254 characters; no email address is that long")]
-        elif problem := fp.check_email(email):
-            errors["email"] = [problem]
-        version = self.campaign.consent.version
-        if text["consent"] != version and "consent" not in errors:
-            errors["consent"] = [_("must be %(version)s, the version of the consent texts shown with the form; "
-                                   "reload the page and submit again", version=repr(version))]
-        country = text["country"].upper()
-        if (not text["mission"] and "mission" not in errors and country in countries.names()
-                and not self.ds.mission_for(country)):
-            errors["mission"] = [_("no mission receives letters from %(country)s yet; choose one from the directory",
-                                   country=locales.country_name(country, words.lang))]
-        key = fp.fingerprint(self.settings.key, email) if "email" not in errors else None
-        try:
-            sig = signatures.build(self.ds, {
-                "type": "individual", "name": text["name"], "country": country, "mission": text["mission"] or None,
-                "publish": flags["publish"], "letter": flags["letter"], "consent": version, "fingerprint": key,
-                "signed": today or dt.datetime.now(dt.timezone.utc).date(), "source": "form", "language": words.lang})
-        except ValidationError as exc:
-            for err in exc.errors():
-                where = str(err["loc"][0]) if err["loc"] else "mission"
-                if where not in errors:  # one message per field: the first is the one to fix (English: the model's)
-                    errors[where] = [describe_error(err)]
-            return _invalid(errors, words)
-        if errors:
-            return _invalid(errors, words)
-        assert key is not None
-        if sig.mission not in self.index.missions:
-            return _invalid({"mission": [_("unknown mission %(mission)s; choose one from the directory",
-                                           mission=repr(sig.mission))]}, words)
-        return sig, email, key
 
     def _accepted(self, words: Translator) -> Answer:
         hours = round(self.ttl / 3600)
@@ -237,7 +167,7 @@ class Intake:
         if not self.store.allow_mail(self._mail_keys(key, client)):
             log.info("confirmation resend throttled")
             return False
-        return self.store.rearm(entry_id, token, email)
+        return self.store.rearm(entry_id, token, email, withdraw=token_hash(withdrawal.token(self.settings.key, token)))
 
     def _mail_now(self, entry_id: int) -> None:
         mail = self.store.mail(entry_id)
@@ -249,7 +179,8 @@ class Intake:
 
         Raises when the message cannot even be built (the caller decides what that means)."""
         words = self.words(mail.signature.get("language"))
-        outcome = self._send(mails.confirmation(self.campaign, mail, self.settings.public_url, words))
+        outcome = self._send(mails.confirmation(self.campaign, mail, self.settings.public_url, words,
+                                                withdrawal.token(self.settings.key, mail.token)))
         if outcome:
             self.store.mail_sent(mail.entry_id, mail.token)
         else:
@@ -311,6 +242,43 @@ class Intake:
             log.info("entry %s confirmed", entry.entry_id if entry else "?")
         return state, entry.signature if entry else None
 
+    # --- withdrawal (withdrawal.py) and reports (followup.py) ---------------------------
+
+    def withdraw(self, token: str, now: dt.datetime | None = None) -> tuple[str, dict[str, Any] | None]:
+        """('too_late' | 'withdrawn' | 'requested' | 'already' | 'pending' | 'unknown', signature); a
+        committed signature's removal pull request is opened at once if the forge can (else by a later flush)."""
+        if withdrawal.too_late(self.campaign, now):
+            entry = self.store.withdrawal(token_hash(token))
+            return "too_late", entry.signature if entry else None
+        state, entry = self.store.withdraw(token_hash(token))
+        log.info("entry %s: withdrawal %s", entry.entry_id if entry else "?", state)
+        if state == "requested" and self.settings.forge is not None:
+            try:
+                self.publish_withdrawals()
+            except Exception as exc:  # noqa: BLE001 - recorded in the store: the next flush opens it
+                log.warning("removal pull request not opened yet: %s", fp.redact(f"{type(exc).__name__}: {exc}"))
+        return state, entry.signature if entry else None
+
+    def withdrawal_state(self, token: str) -> tuple[str, dict[str, Any] | None]:
+        """What the withdrawal page shows: 'too_late', 'unknown', or the entry's state ('withdrawn' once done)."""
+        entry = self.store.withdrawal(token_hash(token))
+        if entry is None or withdrawal.too_late(self.campaign):
+            return ("too_late" if entry else "unknown"), entry.signature if entry else None
+        done = entry.withdrawn is not None or entry.state == "rejected"
+        return ("withdrawn" if done else entry.state), entry.signature
+
+    def publish_withdrawals(self, forge: Forge | None = None) -> Published | None:
+        """Open or update the removal pull request of the committed signatures withdrawn (withdrawal.publish)."""
+        forge = forge or self.settings.forge
+        if forge is None:
+            return None
+        with self._flush_lock:
+            return withdrawal.publish(self.store, forge, self.root, self.campaign.title, self.settings.sync)
+
+    def erase_followups(self) -> int:
+        """Erase the sealed boxes once the campaign's erase date has come; the number erased."""
+        return self.store.erase_followups() if followup.erased(self.campaign) else 0
+
     # --- flushing -----------------------------------------------------------------------
 
     def flush(self, forge: Forge | None = None) -> FlushResult:
@@ -371,23 +339,3 @@ class Intake:
 def _commit_message(count: int) -> str:
     noun = "signature" if count == 1 else "signatures"
     return f"intake: add {count} {noun} from the form\n\nConfirmed by their signers by email (double opt-in).\n"
-
-
-def _flag(value: Any) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    return None
-
-
-def _invalid(errors: dict[str, list[str]], words: Translator) -> Answer:
-    return Answer(422, {"error": "invalid", "message": words.gettext("some fields need fixing"), "errors": errors}, lang=words.lang)
-
-
-def _duplicate(sig: Signature, words: Translator) -> Answer:
-    _ = words.format
-    return Answer(409, {"error": "duplicate",
-                        "message": _("%(name)s from %(country)s has already signed. Thank you!", name=sig.name,
-                                     country=locales.country_name(sig.country, words.lang)),
-                        "errors": {"name": [_("has already signed from this country")]}}, lang=words.lang)

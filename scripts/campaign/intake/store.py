@@ -19,6 +19,11 @@ note says why) and is not flushed until a maintainer releases it (`campaign inta
 `throttle` counts the notices and resends per hour by key (an email fingerprint, a keyed hash
 of a client), so they survive a restart. `PRAGMA user_version` is the schema's version;
 `_migrate` brings an older database up to it.
+
+Withdrawal (`withdrawal.py`): `withdraw_hash` recognises the withdrawal link; a confirmed entry
+withdrawn is `rejected` (never committed), a flushed one gets `withdrawn` and, once its removal
+pull request is opened, `removal_commit`. `followup` is the sealed box of a signer who asked
+for a report (`followup.py`), erased on withdrawal, rejection and the campaign's erase date.
 """
 
 from __future__ import annotations
@@ -30,12 +35,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from campaign.data.duplicates import look_alike_key
 from campaign.data.models import Signature
+from campaign.intake.entries import Added, Entry, Mail, entry_of, mail_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -63,46 +68,17 @@ CREATE INDEX IF NOT EXISTS by_state ON entries (state, expires);
 CREATE INDEX IF NOT EXISTS mail_queue ON entries (mail_next) WHERE email IS NOT NULL;
 CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, since REAL NOT NULL, count INTEGER NOT NULL);
 """
-VERSION = 1
-"""1: the look-alike key (`look_alike`, indexed, not unique) and the `held` note."""
-
+VERSION = 2
+"""1: the look-alike key (`look_alike`, indexed, not unique) and the `held` note; 2: withdrawal
+(`withdraw_hash`, `withdrawn`, `removal_commit`) and the sealed `followup` box."""
+COLUMNS = {"look_alike": "TEXT", "held": "TEXT", "followup": "TEXT", "withdraw_hash": "TEXT", "withdrawn": "REAL",
+           "removal_commit": "TEXT"}
+WITHDRAWN = "withdrawn by the signer"
+"""The note of a confirmed entry its signer withdrew before it was committed."""
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Added:
-    """The outcome of `Store.add`: `kind` is new, duplicate_name, known_address or resend."""
-
-    kind: str
-    entry_id: int | None = None
-    expires: float | None = None
-    held: str | None = None
-
-
-@dataclass(frozen=True)
-class Mail:
-    """A confirmation mail still to be sent."""
-
-    entry_id: int
-    email: str
-    token: str
-    signature: dict[str, Any]
-    expires: float
-
-
-@dataclass(frozen=True)
-class Entry:
-    entry_id: int
-    state: str
-    signature: dict[str, Any]
-    fingerprint: str
-    confirmed: float | None
-    path: str | None
-    held: str | None = None
-    """Why the entry waits for a maintainer (a look-alike name), or None."""
 
 
 class Store:
@@ -128,13 +104,14 @@ class Store:
             return
         self._db.execute("BEGIN IMMEDIATE")
         columns = {row["name"] for row in self._db.execute("PRAGMA table_info(entries)")}
-        for column in ("look_alike", "held"):
+        for column, kind in COLUMNS.items():
             if column not in columns:
-                self._db.execute(f"ALTER TABLE entries ADD COLUMN {column} TEXT")
+                self._db.execute(f"ALTER TABLE entries ADD COLUMN {column} {kind}")
         rows = self._db.execute("SELECT id, signature FROM entries WHERE look_alike IS NULL").fetchall()
         self._db.executemany("UPDATE entries SET look_alike = ? WHERE id = ?",
                              [(_look_alike(json.loads(r["signature"])), r["id"]) for r in rows])
         self._db.execute("CREATE INDEX IF NOT EXISTS by_look_alike ON entries (look_alike) WHERE state != 'rejected'")
+        self._db.execute("CREATE INDEX IF NOT EXISTS by_withdraw_hash ON entries (withdraw_hash) WHERE withdraw_hash IS NOT NULL")
         self._db.execute(f"PRAGMA user_version = {VERSION}")
         self._db.execute("COMMIT")
 
@@ -161,14 +138,15 @@ class Store:
 
     def add(self, *, name_key: str, fingerprint: str, signature: dict[str, Any], email: str, token: str,
             ttl: float, look_alike: str | None = None, held: str | None = None, resend_after: float = 600.0,
-            now: float | None = None) -> Added:
+            now: float | None = None, withdraw: str | None = None, followup: str | None = None) -> Added:
         """Record a submission, or say why not; atomic against concurrent submissions.
 
         A second submission from an address still pending is `resend` with the entry's id (the
         caller may `rearm` it), or without one within `resend_after` seconds of the last mail;
         from an address already confirmed it is `known_address` (the caller mails a notice, so
         the answer does not reveal who signed). A new entry is `held` (with `held` as the note,
-        or naming the live entry whose look-alike key it shares).
+        or naming the live entry whose look-alike key it shares). `withdraw` is the hash of its
+        withdrawal link, `followup` its sealed box.
         """
         now = time.time() if now is None else now
         with self._tx() as db:  # the mail that follows erases, and checkpoints, the expired rows too
@@ -188,24 +166,27 @@ class Store:
             held = held or (f"looks like intake entry {similar['id']}" if similar else None)
             cur = db.execute(
                 "INSERT INTO entries (state, name_key, fingerprint, signature, token_hash, created, expires, email, token,"
-                " mail_next, look_alike, held) VALUES ('pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " mail_next, look_alike, held, withdraw_hash, followup) VALUES ('pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (name_key, fingerprint, json.dumps(signature, sort_keys=True), token_hash(token), now, now + ttl,
-                 email, token, now + 60, look_alike, held))
+                 email, token, now + 60, look_alike, held, withdraw, followup))
             return Added("new", cur.lastrowid, now + ttl, held)
 
-    def rearm(self, entry_id: int, token: str, email: str, now: float | None = None, resend_after: float = 600.0) -> bool:
+    def rearm(self, entry_id: int, token: str, email: str, now: float | None = None, resend_after: float = 600.0,
+              withdraw: str | None = None) -> bool:
         """A pending entry's confirmation is mailed again; False if gone, or if it was mailed
         within `resend_after` seconds (the retry loop may have sent it since `add` looked).
 
-        A link already mailed is replaced by `token` (the old one stops working). A link not yet
-        mailed is kept, so a mail in flight with it (the retry loop's) still works.
+        A link already mailed is replaced by `token` (the old one stops working), and its
+        withdrawal link by `withdraw`'s. A link not yet mailed is kept, so a mail in flight with it
+        (the retry loop's) still works.
         """
         now = time.time() if now is None else now
         with self._tx() as db:
             return db.execute("UPDATE entries SET token_hash = CASE WHEN token IS NULL THEN ? ELSE token_hash END, "
+                              "withdraw_hash = CASE WHEN token IS NULL THEN ? ELSE withdraw_hash END, "
                               "token = COALESCE(token, ?), email = ?, mail_next = ?, mail_tries = 0 "
                               "WHERE id = ? AND state = 'pending' AND (token IS NOT NULL OR mail_sent IS NULL OR mail_sent < ?)",
-                              (token_hash(token), token, email, now + 60, entry_id, now - resend_after)).rowcount == 1
+                              (token_hash(token), withdraw, token, email, now + 60, entry_id, now - resend_after)).rowcount == 1
 
     def discard(self, entry_id: int) -> None:
         """Delete a pending entry (with its address): a request that could not finish its work."""
@@ -231,7 +212,7 @@ class Store:
         with self._lock:
             row = self._db.execute("SELECT id, email, token, signature, expires FROM entries "
                                    "WHERE id = ? AND email IS NOT NULL AND state = 'pending'", (entry_id,)).fetchone()
-        return _mail(row) if row else None
+        return mail_of(row) if row else None
 
     def mail_queue(self, now: float | None = None, everything: bool = False, limit: int = 500, after: int = 0) -> list[Mail]:
         """Confirmation mails due for a (re)try, by entry id above `after`; `everything` ignores
@@ -242,7 +223,7 @@ class Store:
                 "SELECT id, email, token, signature, expires FROM entries WHERE email IS NOT NULL AND state = 'pending'"
                 " AND expires >= ? AND (? OR mail_next <= ?) AND id > ? ORDER BY id LIMIT ?",
                 (now, everything, now, after, limit)).fetchall()
-        return [_mail(r) for r in rows]
+        return [mail_of(r) for r in rows]
 
     def mail_sent(self, entry_id: int, token: str, now: float | None = None) -> None:
         """The mail went out: forget the address and the raw token (unless re-armed meanwhile)."""
@@ -266,7 +247,7 @@ class Store:
             row = self._db.execute("SELECT * FROM entries WHERE token_hash = ?", (token_hash(token),)).fetchone()
         if row is None or (row["state"] == "pending" and row["expires"] < now):
             return None
-        return _entry(row)
+        return entry_of(row)
 
     def confirm(self, token: str, now: float | None = None) -> tuple[str, Entry | None]:
         """('confirmed' | 'already' | 'unknown', entry): confirm a pending entry by its link."""
@@ -276,10 +257,10 @@ class Store:
             if row is None or (row["state"] == "pending" and row["expires"] < now):
                 return "unknown", None
             if row["state"] != "pending":
-                return "already", _entry(row)
+                return "already", entry_of(row)
             db.execute("UPDATE entries SET state = 'confirmed', confirmed = ?, email = NULL, token = NULL, mail_next = NULL "
                        "WHERE id = ?", (now, row["id"]))
-            return "confirmed", _entry(row)
+            return "confirmed", entry_of(row)
 
     def expire(self, now: float | None = None) -> int:
         """Delete pending entries past their deadline (with their address); the number deleted."""
@@ -294,14 +275,14 @@ class Store:
         with self._lock:
             rows = self._db.execute("SELECT * FROM entries WHERE state = 'confirmed' AND held IS NULL "
                                     "ORDER BY confirmed, id LIMIT ?", (limit,)).fetchall()
-        return [_entry(r) for r in rows]
+        return [entry_of(r) for r in rows]
 
     def held(self) -> list[Entry]:
         """Live entries held for review (their look-alike key is taken), oldest first."""
         with self._lock:
             rows = self._db.execute("SELECT * FROM entries WHERE held IS NOT NULL AND state IN ('pending', 'confirmed') "
                                     "ORDER BY id").fetchall()
-        return [_entry(r) for r in rows]
+        return [entry_of(r) for r in rows]
 
     def release(self, entry_ids: list[int]) -> int:
         """A maintainer checked these held entries: flush them like any other; the number released."""
@@ -316,9 +297,64 @@ class Store:
                            [(path, commit_id, entry_id) for entry_id, path in done.items()])
 
     def reject(self, entry_id: int, note: str) -> None:
-        """Set an entry aside (it became a duplicate of a signature added another way)."""
+        """Set an entry aside (it became a duplicate of a signature added another way); its sealed box goes."""
+        with self._tx(erases=True) as db:
+            db.execute("UPDATE entries SET state = 'rejected', note = ?, followup = NULL WHERE id = ?", (note, entry_id))
+
+    # --- withdrawal and reports ---------------------------------------------------------
+
+    def withdraw(self, withdraw_hash: str, now: float | None = None) -> tuple[str, Entry | None]:
+        """('withdrawn' | 'requested' | 'already' | 'pending' | 'unknown', entry) for a withdrawal link.
+
+        A confirmed entry not yet committed is `withdrawn` (rejected: never committed); a committed
+        one is `requested` (its removal pull request is to be opened: `removals`). Either way its
+        sealed box is erased."""
+        now = time.time() if now is None else now
+        with self._tx(erases=True) as db:
+            row = db.execute("SELECT * FROM entries WHERE withdraw_hash = ?", (withdraw_hash,)).fetchone()
+            if row is None or (row["state"] == "pending" and row["expires"] < now):
+                return "unknown", None
+            if row["state"] == "pending":
+                return "pending", entry_of(row)
+            if row["state"] == "rejected" or row["withdrawn"] is not None:
+                return "already", entry_of(row)
+            if row["state"] == "confirmed":
+                db.execute("UPDATE entries SET state = 'rejected', note = ?, withdrawn = ?, followup = NULL WHERE id = ?",
+                           (WITHDRAWN, now, row["id"]))
+                return "withdrawn", entry_of(row)
+            db.execute("UPDATE entries SET withdrawn = ?, followup = NULL WHERE id = ?", (now, row["id"]))
+            return "requested", entry_of(row)
+
+    def withdrawal(self, withdraw_hash: str, now: float | None = None) -> Entry | None:
+        """The live entry a withdrawal link belongs to (like `lookup`)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            row = self._db.execute("SELECT * FROM entries WHERE withdraw_hash = ?", (withdraw_hash,)).fetchone()
+        return None if row is None or (row["state"] == "pending" and row["expires"] < now) else entry_of(row)
+
+    def removals(self, waiting: bool = True) -> list[Entry]:
+        """Committed entries their signers withdrew: those whose removal is not committed yet (`waiting`), or all."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM entries WHERE state = 'flushed' AND withdrawn IS NOT NULL "
+                                    "AND (NOT ? OR removal_commit IS NULL) ORDER BY withdrawn, id", (waiting,)).fetchall()
+        return [entry_of(r) for r in rows]
+
+    def removed(self, entry_ids: list[int], commit_id: str) -> None:
+        """The removal of these entries' files is committed (`commit_id`, on the withdrawals branch)."""
         with self._tx() as db:
-            db.execute("UPDATE entries SET state = 'rejected', note = ? WHERE id = ?", (note, entry_id))
+            db.executemany("UPDATE entries SET removal_commit = ? WHERE id = ?", [(commit_id, i) for i in entry_ids])
+
+    def followups(self) -> list[str]:
+        """The sealed boxes of the signers who asked for a report (confirmed, committed or not), oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT followup FROM entries WHERE followup IS NOT NULL AND state IN "
+                                    "('confirmed', 'flushed') ORDER BY id").fetchall()
+        return [r["followup"] for r in rows]
+
+    def erase_followups(self) -> int:
+        """Erase every sealed box (the campaign's erase date has come); the number erased."""
+        with self._tx(erases=True) as db:
+            return db.execute("UPDATE entries SET followup = NULL WHERE followup IS NOT NULL").rowcount
 
     def compact(self) -> None:
         """Checkpoint and truncate the write-ahead log, so erased addresses leave no old page behind."""
@@ -339,16 +375,7 @@ class Store:
     def entries(self) -> list[Entry]:
         with self._lock:
             rows = self._db.execute("SELECT * FROM entries ORDER BY id").fetchall()
-        return [_entry(r) for r in rows]
-
-
-def _mail(row: sqlite3.Row) -> Mail:
-    return Mail(row["id"], row["email"], row["token"], json.loads(row["signature"]), row["expires"])
-
-
-def _entry(row: sqlite3.Row) -> Entry:
-    return Entry(row["id"], row["state"], json.loads(row["signature"]), row["fingerprint"], row["confirmed"], row["path"],
-                 row["held"])
+        return [entry_of(r) for r in rows]
 
 
 def _look_alike(signature: dict[str, Any]) -> str:

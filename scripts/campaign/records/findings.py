@@ -26,7 +26,8 @@ from urllib.parse import urlencode
 
 from campaign.data import countries
 from campaign.data.dataset import MISSIONS, Dataset
-from campaign.data.models import Mission, govuk_slug
+from campaign.data.govuk import govuk_slug
+from campaign.data.models import Mission
 from campaign.records import phones
 from campaign.records.routes import RETIRED_DOMAINS, Failure, Route, channels, failures, retired_domain, route, usable_email
 

@@ -1,7 +1,8 @@
 """`campaign intake automerge`: merge a pull request that only adds valid signatures.
 
 Only when `intake.automerge` is on in the *target* branch's `data/campaign.yaml` (the pull
-request cannot turn it on), when every change is an added file under `data/signatories/`, when
+request cannot turn it on), when every change is an added file under `data/signatories/` (a
+removal, a signer's withdrawal, is left to a maintainer), when
 the whole tree validates with this (the target branch's) tool, and only the validated head
 commit (GitHub refuses if the branch moved since); never when a name looks like an existing one
 (a `validate` warning: a maintainer judges those). This is the one unattended path into the
@@ -40,6 +41,9 @@ def automerge(root: Path, base: str, number: int, sha: str, forge: GitHubForge |
     if not settings.intake.automerge:
         return "automerge is off (intake.automerge in data/campaign.yaml): a maintainer merges"
     changes = rules.changes(root, base)
+    removals = [c.path for c in changes if c.status == "D" and c.path.startswith(f"{dataset.SIGNATORIES}/")]
+    if removals:
+        return f"not automerged: the pull request removes {len(removals)} signatures (withdrawals); a maintainer merges removals"
     others = [c.path for c in changes if c.status != "A" or not c.path.startswith(f"{dataset.SIGNATORIES}/")]
     if not changes or others:
         return f"not automerged: the pull request changes more than signatures ({', '.join(others[:5]) or 'nothing'})"

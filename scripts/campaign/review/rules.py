@@ -120,7 +120,11 @@ def rules(found: list[Change]) -> list[Problem]:
             continue
         if change.status == "A" and change.mode != "100644":
             hint = "only plain files may be added, not a symbolic link, a submodule or an executable; add the file itself"
-        elif change.path.startswith("data/signatories/") and change.status != "A":
+        elif change.path.startswith(f"{dataset.SIGNATORIES}/") and change.status == "D":
+            problems.append(Problem(change.path, 1, "this pull request removes this signature (a withdrawal): a removal, "
+                                    "not an addition, so a maintainer merges it; automerge never does"))
+            continue
+        elif change.path.startswith(f"{dataset.SIGNATORIES}/") and change.status != "A":
             hint = "existing signatures are changed only by a maintainer; open a separate pull request or ask one"
         else:
             hint = "a signature pull request may only add files under data/signatories/ or data/actions/ (and action photos under docs/assets/actions/)"

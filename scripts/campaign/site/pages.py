@@ -294,6 +294,7 @@ class Site:
             "branch": self.branch,
             "consent": self.text.consent,
             "version": self.campaign.consent.version,
+            "followup": locales.long_date(erase, self.lang) if (erase := self.campaign.erase_on()) else None,
             "lang": self.lang,
             "countries": sorted(((c, self.country(c)) for c in countries.names()), key=lambda item: sort_key(item[1])),
             "missions": options,
