@@ -202,3 +202,28 @@ def test_tokens_never_reach_the_access_log() -> None:
     RedactTokens().filter(record)
     assert record.args[2] == "/withdraw/<token>"  # type: ignore[index]
     assert json.dumps(record.args).count("abcDEF") == 0
+
+
+def test_a_store_of_version_1_gains_the_withdrawal_and_followup_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    from campaign.intake.store import VERSION, Store, token_hash
+    from test_intake_hostile import OLD_SCHEMA
+
+    path = tmp_path / "v1.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA + "ALTER TABLE entries ADD COLUMN look_alike TEXT; ALTER TABLE entries ADD COLUMN held TEXT;"
+                      "PRAGMA user_version = 1;")
+    old.execute("INSERT INTO entries (state, name_key, fingerprint, signature, token_hash, created, expires, confirmed, path) "
+                "VALUES ('flushed', 'ana PT', 'f1', '{\"name\": \"Ana\", \"country\": \"PT\"}', 'h1', 1, 2, 1, 'data/signatories/ab/x.yaml')")
+    old.commit()
+    old.close()
+    store = Store(path)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == VERSION == 2
+    assert store.removals() == [] and store.followups() == []
+    store.add(name_key="bo\0PT", fingerprint="f2", signature={"name": "Bo", "country": "PT"}, email="b@example.org",
+              token="t" * 30, ttl=60, withdraw=token_hash("w" * 43), followup="c2VhbGVk")
+    assert store.withdraw(token_hash("w" * 43))[0] == "pending", "not confirmed yet"
+    assert store.confirm("t" * 30)[0] == "confirmed" and store.followups() == ["c2VhbGVk"]
+    assert store.withdraw(token_hash("w" * 43))[0] == "withdrawn" and store.followups() == []
+    store.close()
