@@ -31,7 +31,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-FIELDS = {"name", "country", "email", "mission", "publish", "letter", "consent", "language", "website"}
+FIELDS = {"name", "country", "email", "mission", "publish", "letter", "followup", "consent", "language", "website"}
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
                                 reason="Debian's chromium is not installed (scripts/setup installs it)")
@@ -193,6 +193,7 @@ def test_form_posts_the_intake_payload_and_shows_server_errors(page, server: str
     assert Handler.received == []
     page.fill("#sign-email", "maria@example.net")
     page.check("#sign-letter")
+    assert not page.is_checked("#sign-followup"), "the report is a separate consent, unticked"
     page.click("button[type=submit]")
     page.wait_for_function("document.querySelector('[data-sign-result]').dataset.state === 'ok'")
     assert "check your inbox" in page.locator("[data-sign-result]").inner_text()
@@ -200,15 +201,17 @@ def test_form_posts_the_intake_payload_and_shows_server_errors(page, server: str
     sent = Handler.received[0]
     assert sent["type"] == "application/json"
     assert sent["payload"] == {"name": "Maria Silva", "country": "PT", "email": "maria@example.net",
-                               "mission": "pt-lisbon", "publish": False, "letter": True, "consent": "2026-11",
-                               "language": "en", "website": ""}
+                               "mission": "pt-lisbon", "publish": False, "letter": True, "followup": False,
+                               "consent": "2026-11", "language": "en", "website": ""}
     assert set(sent["payload"]) == FIELDS  # type: ignore[arg-type]
     page.fill("#sign-name", "Server Reject")
     page.fill("#sign-email", "maria@example.net")
+    page.check("#sign-followup")
     page.click("button[type=submit]")
     page.wait_for_function("document.querySelector('[data-sign-result]').dataset.state === 'error'")
     assert page.locator("#sign-email-error").inner_text() == "This address has already signed."
     assert page.locator("#sign-email").get_attribute("aria-invalid") == "true"
+    assert Handler.received[1]["payload"]["followup"] is True
 
 
 def test_names_with_markup_show_as_typed_and_open_no_dialog(page, server: str) -> None:

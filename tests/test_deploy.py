@@ -318,6 +318,9 @@ def test_the_entrypoint_clones_serves_answers_its_healthcheck_pulls_and_flushes(
     assert status.returncode == 0, status.stderr
     counts = json.loads(status.stdout)
     assert (counts["flushed"], counts["rejected"], counts["pending"], counts["confirmed"]) == (1, 1, 0, 0)
+    exported = subprocess.run(["campaign", "--root", "repo", "followup", "export", str(state / "followup.jsonl")], cwd=state,
+                              env=production.env(state), capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0 and exported.stdout.startswith("wrote 0 sealed addresses"), exported.stderr
 
 
 def test_a_second_start_updates_the_clone_it_finds(production: Production) -> None:

@@ -204,7 +204,7 @@ class TestPullRequestRules:
         (git_repo / SIG).write_text(GOOD.replace("publish: true", "publish: false"))
         (git_repo / "data/signatories/bb/other.yaml").unlink()
         assert_pr_error(git_repo, SIG, "modifies this file: needs a maintainer; existing signatures")
-        assert_pr_error(git_repo, "data/signatories/bb/other.yaml", "deletes this file")
+        assert_pr_error(git_repo, "data/signatories/bb/other.yaml", "removes this signature (a withdrawal): a removal, not an addition")
 
     def test_unknown_base(self, git_repo: Path) -> None:
         result = run(git_repo, "validate", "--base", "no-such-branch")

@@ -15,7 +15,7 @@ from campaign.i18n.catalogues import Translator
 
 FIELDS = {"name": N_("Full name"), "country": N_("Country of residence"), "email": N_("Email"),
           "mission": N_("Mission"), "consent": N_("Consent"), "publish": N_("Publish"), "letter": N_("Letter"),
-          "language": N_("Language")}
+          "followup": N_("Report"), "language": N_("Language")}
 """The form's fields as its labels name them (the page of errors after a form posted without JavaScript)."""
 
 HEADERS = {

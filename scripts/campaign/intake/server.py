@@ -97,10 +97,12 @@ def flush(root: Path, *, db: Path | None = None, forge_name: str = "local", base
 
 
 def status(root: Path, *, db: Path | None = None) -> str:
-    """The store's counts as JSON (`held`: entries waiting for `campaign intake review`)."""
+    """The store's counts as JSON (`held`: entries waiting for `campaign intake review`; `sealed`: addresses
+    kept for a report; `removals`: withdrawals whose removal pull request is not opened yet)."""
     service = open_intake(root, db=db)
     try:
-        return json.dumps({**service.status(), "held": len(service.store.held())}, indent=2)
+        return json.dumps({**service.status(), "held": len(service.store.held()), "sealed": len(service.store.followups()),
+                           "removals": len(service.store.removals())}, indent=2)
     finally:
         service.close()
 

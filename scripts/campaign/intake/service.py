@@ -249,7 +249,7 @@ class Intake:
         committed signature's removal pull request is opened at once if the forge can (else by a later flush)."""
         if withdrawal.too_late(self.campaign, now):
             entry = self.store.withdrawal(token_hash(token))
-            return "too_late", entry.signature if entry else None
+            return ("too_late", entry.signature) if entry else ("unknown", None)
         state, entry = self.store.withdraw(token_hash(token))
         log.info("entry %s: withdrawal %s", entry.entry_id if entry else "?", state)
         if state == "requested" and self.settings.forge is not None:
