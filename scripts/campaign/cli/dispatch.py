@@ -68,9 +68,8 @@ def bounces_(repo: Repo, **options: object) -> None:
 @option("--pdf", type=FILE, help="Write the mission's print-ready PDF letter here instead.")
 def letter_(repo: Repo, mission_id: str, signature_path: str | None, fmt: str, pdf: Path | None) -> None:
     """Preview the letter a mission will receive, exactly as dispatch would send it (or its PDF)."""
-    shown = paper.letter_pdf(repo.root, mission_id, pdf, warn=warn).line() + "\n" if pdf else \
-        preview.preview(repo.root, mission_id, signature_path, fmt, warn=warn)
-    click.echo(shown, nl=False)
+    click.echo(paper.letter_pdf(repo.root, mission_id, pdf, warn=warn).line() if pdf else
+               preview.preview(repo.root, mission_id, signature_path, fmt, warn=warn), nl=bool(pdf))
 
 
 @command(main, "letters")
