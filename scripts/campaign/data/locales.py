@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time, get_datetime_format
+from babel.dates import format_date, format_datetime, format_time, get_datetime_format
 from babel.numbers import format_decimal
 
 from campaign.data import countries
@@ -81,6 +82,11 @@ def long_time(moment: dt.datetime, lang: str = DEFAULT) -> str:
     where, utc = locale(lang), moment.astimezone(dt.timezone.utc)
     pattern = get_datetime_format("long", locale=where).replace("'", "")  # as babel.dates.format_datetime joins them
     return pattern.replace("{0}", format_time(utc, "short", locale=where)).replace("{1}", format_date(utc, "long", locale=where)) + " UTC"
+
+
+def local_moment(moment: dt.datetime, zone: str, lang: str = DEFAULT) -> str:
+    """A moment in the IANA time zone `zone`, the language's medium way: '10 Dec 2026, 09:00:02'."""
+    return format_datetime(moment, "medium", tzinfo=ZoneInfo(zone), locale=locale(lang))
 
 
 def number(value: int, lang: str = DEFAULT) -> str:

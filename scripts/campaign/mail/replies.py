@@ -70,3 +70,22 @@ def normalised(text: str, recipient: str | None = None) -> str:
     """The reply without what names the recipient, to compare refusals of different letters."""
     out = text.replace(f"<{recipient}>", "<>").replace(recipient, "") if recipient else text
     return " ".join(out.casefold().split())
+
+
+_QUEUE_ID = (  # the server's id of an accepted message, in the reply to its DATA
+    re.compile(r"\bqueued as\s+<?([\w.-]{1,64})", re.IGNORECASE),  # Postfix, aiosmtpd tests
+    re.compile(r"\bOK\s+id=([\w.-]{1,60})", re.IGNORECASE),  # Exim
+    re.compile(r"\bInternalId=(\d{1,30})"),  # Microsoft Exchange
+    re.compile(r"^\s*250[ -](?:2\.\d{1,3}\.\d{1,3}\s+)?([A-Za-z0-9]{6,40})\s+Message accepted", re.IGNORECASE),  # Sendmail
+    re.compile(r"\bOK\s+\d+\s+([\w.-]{1,60})\s+-\s+gsmtp\b"),  # Gmail
+)
+
+
+def queue_id(reply: str) -> str:
+    """The queue id the server gave a message it accepted ('250 2.0.0 Ok: queued as 4QbW1n2xYz'
+    -> '4QbW1n2xYz'; Exim's `id=`, Exchange's `InternalId=`, Sendmail's and Gmail's), or ''."""
+    for pattern in _QUEUE_ID:
+        found = pattern.search(reply)
+        if found:
+            return found.group(1).rstrip(".")
+    return ""

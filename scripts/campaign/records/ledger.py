@@ -55,6 +55,13 @@ def path_for(campaign: Campaign) -> str:
     return f"{FOLDER}/{campaign.id}-{campaign.dispatch.date.isoformat()}.jsonl"
 
 
+def every(root: Path) -> dict[str, Ledger]:
+    """Every ledger file in data/dispatch/, by its repository-relative path."""
+    from campaign.data.parsing import data_files  # late: parsing imports the YAML reader
+
+    return {rel: Ledger(root / rel, rel) for rel in data_files(root, FOLDER) if rel.endswith(".jsonl")}
+
+
 def boot_id() -> str:
     """This machine's boot id (Linux), or '' elsewhere: lines written since the last fsync are
     still there after a crash of the process, but only while the machine has not rebooted."""
@@ -94,6 +101,12 @@ class LetterState:
     auto_replies: int = 0
     bounces: list[str] = field(default_factory=list)  # the status of each bounce (permanent or not)
     ahead: str = ""  # for `sending`: the boot id of a run that declared it ahead, not yet in hand
+    # the public delivery record (site/deliveries.py): when the try that arrived was handed over,
+    # the server's reply to it, and the status of each permanent bounce that undid a `sent`
+    sent_at: str = ""
+    reply: str = ""
+    hard_bounces: list[str] = field(default_factory=list)
+    tried_at: str = ""  # the latest `sending` line (a resolved letter was sent then)
 
 
 @dataclass
@@ -203,6 +216,13 @@ class Ledger:
             current.address, current.route = str(entry["to"]), str(entry.get("route", "email"))
         if entry.get("message_id") and not current.message_id:
             current.message_id = str(entry["message_id"])
+        if state == "sending":
+            current.tried_at = current.at
+        elif state == "sent":
+            resolved = entry.get("state") == "resolved"
+            current.sent_at, current.reply = (current.tried_at or current.at, "") if resolved else (current.at, current.detail)
+        elif state == "bounced":
+            current.hard_bounces.append(str(entry.get("status", "")))
 
     def state(self, key: str) -> str | None:
         found = self.letters.get(key)

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from campaign.data.dataset import data_files
 from campaign.data.models import Dispatch, Mission
 from campaign.records import phones
-from campaign.records.ledger import FOLDER, Ledger
+from campaign.records.ledger import Ledger, every
 
 RETIRED_DOMAINS = {
     "fco.gov.uk": "the FCO became the FCDO in September 2020 and its mail moved to fcdo.gov.uk",
@@ -130,7 +129,7 @@ def usable_email(mission: Mission) -> bool:
 def failures(root: Path, ledgers: Mapping[str, Ledger] | None = None) -> dict[str, Failure]:
     """Failing addresses (casefolded) over every ledger in data/dispatch/ (or `ledgers`)."""
     if ledgers is None:
-        ledgers = {rel: Ledger(root / rel, rel) for rel in data_files(root, FOLDER) if rel.endswith(".jsonl")}
+        ledgers = every(root)
     latest: dict[str, tuple[str, bool, str, str, str]] = {}  # address -> (at, failing, detail, mission, ledger)
     refused: dict[str, int] = {}
     for rel, book in ledgers.items():

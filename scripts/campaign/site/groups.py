@@ -24,8 +24,9 @@ from campaign.data.models import Action, Mission, Signature
 from campaign.data.text import sort_key
 from campaign.i18n import catalogues
 from campaign.records import findings as missioncheck
-from campaign.records import routes
+from campaign.records import ledger, routes
 from campaign.records.counters import Counters, count
+from campaign.site import deliveries as record
 
 NAMES_PER_PAGE = 1000
 """Published names per signatories page."""
@@ -102,9 +103,19 @@ class Groups:
         return missioncheck.findings(self.ds, failed=self.failing)
 
     @cached_property
+    def ledgers(self) -> dict[str, ledger.Ledger]:
+        """Every dispatch ledger in data/dispatch/, read once."""
+        return ledger.every(self.ds.root)
+
+    @cached_property
     def failing(self) -> dict[str, routes.Failure]:
         """Contacts that failed in dispatch (bounces, refusals), by mission."""
-        return routes.failures(self.ds.root)
+        return routes.failures(self.ds.root, self.ledgers)
+
+    @cached_property
+    def deliveries(self) -> record.Deliveries:
+        """The public delivery record: each mission's letters in the ledgers and its actions."""
+        return record.read(self.ledgers, self.campaign, self.actions, self.counters.by_mission, self.mission_by_id)
 
     @cached_property
     def missions(self) -> list[Mission]:

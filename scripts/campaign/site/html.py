@@ -33,6 +33,24 @@ LETTER_PLACEHOLDERS = {
     "mission_country": N_("[your country]"),
     "signer": N_("[your name]"),
 }
+DELIVERY_STATES = {  # a mission's and a country's state on the Deliveries page and its map (site/deliveries.py)
+    "replied": N_("A reply received"),
+    "bounced": N_("Letters bounced or refused"),
+    "sent": N_("Letters accepted by the mail server"),
+    "in-person": N_("Delivered in person or called"),
+    "waiting": N_("Letters waiting to be sent"),
+    "none": N_("No letters yet"),
+}
+LETTER_STATES = {  # one letter's status in a mission's delivery record (records/ledger.py's states)
+    "sent": N_("Accepted by the mail server"),
+    "bounced": N_("Bounced"),
+    "failed": N_("Refused by the mail server"),
+    "deferred": N_("Waiting to be retried"),
+    "unknown": N_("Being checked"),
+    "sending": N_("Being sent"),
+    "requeued": N_("Due again"),
+}
+ROUTE_KINDS = {"email": N_("email"), "fallback": N_("fallback address"), "form": N_("contact form"), "paper": N_("paper")}
 NAV_TITLES = (N_("Home"), N_("The letter"), N_("Sign"), N_("Missions"), N_("Signatories"), N_("Actions"),
-              N_("Take part"), N_("Privacy"))
+              N_("Deliveries"), N_("Take part"), N_("Privacy"))
 """The titles of mkdocs.yml's `nav` (the hooks translate them; a title missing here is a build warning)."""

@@ -18,7 +18,8 @@ lists of names, into `site/` (English) and `site/<lang>/`.
   description, URL and repository come from `data/campaign.yaml`.
 - `on_files`: `docs/page.<lang>.md` stands in for `docs/page.md`, other languages' files go; a
   page without a translation is shown in English with a note. Every generated page becomes an
-  in-memory file (`File.generated`) holding only front matter.
+  in-memory file (`File.generated`) holding only front matter; the other generated files (the
+  map) are in-memory files too.
 - `on_page_content`: a generated page's content is replaced by its HTML from `campaign.site`
   (signer text never goes through Markdown); `<!-- campaign:NAME -->` markers are replaced.
 - `on_env` / `on_page_context`: the theme gets the catalogue (`_`), the campaign (announcement
@@ -164,6 +165,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             raise PluginError(f"docs/{page.uri} is generated from data/; remove the hand-written file")
         inclusion = InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV
         files.append(File.generated(config, page.uri, content=page.source(), inclusion=inclusion))
+    for uri, render in site.files().items():  # the Deliveries page's map
+        files.append(File.generated(config, uri, content=render()))
     return files
 
 

@@ -21,6 +21,7 @@ page), every list page is kept out of the search index, and pages are rendered l
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
@@ -35,14 +36,19 @@ from campaign.data.signatures import SCHEMA_FROM_SHARD
 from campaign.data.text import sort_key
 from campaign.i18n import catalogues
 from campaign.records import published, routes
-from campaign.site import examples, links
+from campaign.site import examples, links, worldmap
+from campaign.site.deliveries import STATES
 from campaign.site.groups import NAMES_PER_PAGE, NAMES_PER_PRINT, Chunk, Groups, Listing, Page, chunked
-from campaign.site.html import ACTION_TYPES, FINDING_KINDS, LETTER_PLACEHOLDERS, MISSION_STATUSES, MISSION_TYPES
+from campaign.site.html import (ACTION_TYPES, DELIVERY_STATES, FINDING_KINDS, LETTER_PLACEHOLDERS, LETTER_STATES,
+                                MISSION_STATUSES, MISSION_TYPES, ROUTE_KINDS)
 from campaign.site.links import DEFAULT_BRANCH, Links
 
 __all__ = ["MARKER", "NAMES_PER_PAGE", "NAMES_PER_PRINT", "Page", "Site", "chunked", "replace_markers"]
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+DELIVERIES = "deliveries/index.md"
+MAP = "deliveries/map.svg"
 
 MARKER = re.compile(r"<!--\s*campaign:([a-z][a-z0-9-]*)(?:\s+([A-Za-z0-9_-]{1,40}))?\s*-->")
 """`<!-- campaign:NAME [ARG] -->` in a hand-written page asks for a generated piece."""
@@ -83,6 +89,7 @@ class Site:
         self.env.install_gettext_callables(self.words.gettext, self.words.ngettext, newstyle=True)  # type: ignore[attr-defined]
         self.env.filters["country"] = self.country
         self.env.filters["long_date"] = partial(locales.long_date, lang=lang)
+        self.env.filters["moment"] = partial(locales.local_moment, lang=lang)
         self.env.filters["number"] = partial(locales.number, lang=lang)
         self.env.filters["country_en"] = countries.name
         self.env.filters["english_number"] = locales.number
@@ -95,6 +102,9 @@ class Site:
             action_types={k: words(v) for k, v in ACTION_TYPES.items()},
             statuses={k: words(v) for k, v in MISSION_STATUSES.items()},
             finding_kinds={k: words(v) for k, v in FINDING_KINDS.items()},
+            delivery_states={k: words(DELIVERY_STATES[k]) for k in STATES},
+            letter_states={k: words(v) for k, v in LETTER_STATES.items()},
+            route_kinds={k: words(v) for k, v in ROUTE_KINDS.items()},
             phone=links.phone, map_link=links.map_link,
             dispatch_date=locales.long_date(self.campaign.dispatch.date, lang),
         )
@@ -151,6 +161,8 @@ class Site:
                  partial(self._render, "signatories.html", "signatories/index.md"), no_search, in_nav=True),
             Page("actions/index.md", _("Actions"),
                  partial(self._render, "actions.html", "actions/index.md"), {"hide": ["toc"]}, in_nav=True),
+            Page(DELIVERIES, _("Deliveries"), partial(self._render, "deliveries.html", DELIVERIES, map_uri=MAP),
+                 {"hide": ["toc"]}, in_nav=True),
         ]
         for mission in self.g.missions:
             uri = published.mission_uri(mission.id)
@@ -208,8 +220,26 @@ class Site:
             covers=[(c, self.country(c)) for c in covers], actions=self.actions_by_mission.get(mission.id, []),
             print_uri=self.g.prints[mission.id][0].uri, pdf_href=self.root_href(uri, published.pdf_uri(mission.id)),
             local_time=self.campaign.dispatch.send_time.strftime("%H:%M"), findings=found,
-            correction=self.g.corrections[mission.id], route=routes.route(mission, self.campaign.dispatch, self.g.failing),
+            correction=self.g.corrections[mission.id], route=self.routes[mission.id],
+            record=self.g.deliveries.of(mission.id),
         )
+
+    @cached_property
+    def routes(self) -> dict[str, routes.Route]:
+        """Each mission's delivery route, by mission id."""
+        return routes.routes(self.g.missions, self.campaign.dispatch, self.g.failing)
+
+    def files(self) -> dict[str, Callable[[], str]]:
+        """The generated files that are not pages (the Deliveries page's map), by site path."""
+        return {MAP: self.world_map}
+
+    def world_map(self) -> str:
+        """The Deliveries page's map, in this language (`worldmap`)."""
+        states = self.g.deliveries.countries(self.g.missions)
+        names = {code: self.country(code) for code in states}
+        legend = {k: v for k, v in self.env.globals["delivery_states"].items() if k != "none"}
+        return worldmap.render(self._("Letters and delivery state per country"), legend, states, names,
+                               self._("No letters yet"))
 
     def _print(self, mission: Mission, chunk: Chunk, chunks: list[Chunk]) -> str:
         """The printable letter: this language's words around the letter as the mission gets it."""
@@ -261,6 +291,8 @@ class Site:
             for chunk in listing.chunks:
                 self._names(code, listing, chunk)
         self.g.corrections  # noqa: B018 - cached_property (with the findings), computed once here
+        self.g.deliveries  # noqa: B018 - the ledgers, read once
+        worldmap.world()
         return len(self.g.shared)
 
     def generic_letter(self, lf: letter.LetterFile | None = None) -> Markup:
