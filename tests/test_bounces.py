@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from campaign.cli import main
 from support.builders import FIXTURES, run
 from support.imap import Dovecot
-from support.dispatch import ALL_DUE, LEDGER, add_signatures, dispatch, ledger_lines, smtp_env, states
+from support.dispatch import ALL_DUE, LEDGER, add_signatures, dispatch, dsn_for, ledger_lines, smtp_env, states
 from support.smtp import SmtpTestServer
 
 DSN = FIXTURES / "dsn"
@@ -117,15 +117,6 @@ def test_bounce_scope_reads_the_diagnostic_like_a_session_reply() -> None:
     assert bounce_scope('X-Postfix; unknown user: "nosuchuser"', "5.1.1", "nosuchuser@local.test") == "recipient"
     assert bounce_scope("smtp; 554 5.7.1 Message rejected", "5.7.1", "x@y.test") == "message"
     assert bounce_scope("X-Postfix; connect to 127.0.0.1[127.0.0.1]:2609: Connection refused", "4.4.1", "a@b") == "recipient"
-
-
-def dsn_for(letter_key: str, message_id: str, recipient: str, envelope: str) -> bytes:
-    """The real Postfix DSN of fixture a, about another letter: its VERP address, Message-ID and
-    recipient substituted (the MTA's format is kept byte for byte otherwise)."""
-    raw = (DSN / "a-local-unknown-user-5.1.1.eml").read_bytes()
-    raw = raw.replace(b"<free-assange.20261210.s-1f0c2a9b.3a9e0c1d2e@campaign.test>", message_id.encode())
-    raw = raw.replace(b"bounces+s-1f0c2a9b@campaign.test", envelope.encode())
-    return raw.replace(b"nosuchuser@local.test", recipient.encode())
 
 
 def test_a_hard_bounce_requeues_the_letter_on_the_next_route(repo: Path, tmp_path: Path, smtp_server: SmtpTestServer) -> None:

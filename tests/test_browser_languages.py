@@ -35,7 +35,7 @@ app_module = pytest.importorskip("campaign.intake.app")
 from campaign.intake.service import Intake, Settings  # noqa: E402
 
 PAGES = ["", "letter/", "sign/", "missions/", "missions/pt-lisbon/", "missions/pt-lisbon/letter/", "signatories/",
-         "signatories/pt/", "actions/", "take-part/", "privacy/"]
+         "signatories/pt/", "actions/", "deliveries/", "take-part/", "privacy/"]
 SHORT = 2
 """Messages of fewer words than this are not searched in a page's text (a word like "Email" may be a name)."""
 

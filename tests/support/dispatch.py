@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from campaign.cli import main
 from campaign.data import signatures
 from campaign.data.models import Signature
+from support.builders import FIXTURES
 from support.smtp import SmtpTestServer
 
 LEDGER = "data/dispatch/free-assange-2026-12-10.jsonl"
@@ -81,3 +82,12 @@ def dispatch_process(root: Path, *args: str, env: dict[str, str]) -> subprocess.
 
 def smtp_env(server: SmtpTestServer, timeout: str = "3") -> dict[str, str]:
     return {**server.env(), "SMTP_TIMEOUT": timeout, "SMTP_USERNAME": "", "SMTP_PASSWORD": ""}
+
+
+def dsn_for(letter_key: str, message_id: str, recipient: str, envelope: str) -> bytes:
+    """The real Postfix DSN of fixture a, about another letter: its VERP address, Message-ID and
+    recipient substituted (the MTA's format is kept byte for byte otherwise)."""
+    raw = (FIXTURES / "dsn" / "a-local-unknown-user-5.1.1.eml").read_bytes()
+    raw = raw.replace(b"<free-assange.20261210.s-1f0c2a9b.3a9e0c1d2e@campaign.test>", message_id.encode())
+    raw = raw.replace(b"bounces+s-1f0c2a9b@campaign.test", envelope.encode())
+    return raw.replace(b"nosuchuser@local.test", recipient.encode())

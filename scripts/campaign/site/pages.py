@@ -39,8 +39,8 @@ from campaign.records import published, routes
 from campaign.site import examples, links, worldmap
 from campaign.site.deliveries import STATES
 from campaign.site.groups import NAMES_PER_PAGE, NAMES_PER_PRINT, Chunk, Groups, Listing, Page, chunked
-from campaign.site.html import (ACTION_TYPES, DELIVERY_STATES, FINDING_KINDS, LETTER_PLACEHOLDERS, LETTER_STATES,
-                                MISSION_STATUSES, MISSION_TYPES, ROUTE_KINDS)
+from campaign.site.html import ACTION_TYPES, FINDING_KINDS, LETTER_PLACEHOLDERS, MISSION_STATUSES, MISSION_TYPES
+from campaign.site.html import DELIVERY_STATES, LETTER_STATES, ROUTE_KINDS
 from campaign.site.links import DEFAULT_BRANCH, Links
 
 __all__ = ["MARKER", "NAMES_PER_PAGE", "NAMES_PER_PRINT", "Page", "Site", "chunked", "replace_markers"]

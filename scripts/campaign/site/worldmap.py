@@ -58,8 +58,8 @@ def render(title: str, legend: Mapping[str, str], states: Mapping[str, str], nam
                   transition="0s", font_family=FONTS, title_font_size=22, legend_font_size=16, no_data_font_size=28,
                   colors=tuple(COLOURS[state] for state in legend))
     titles = {code.lower(): f"{names.get(code, code)}: {legend[state]}" for code, state in states.items() if state in legend}
-    chart = World(js=[], disable_xml_declaration=True, style=style, width=1000, height=680, legend_at_bottom=True,
-                  legend_at_bottom_columns=2, legend_box_size=16, margin_bottom=28, truncate_legend=-1, title=title, no_data_text=nothing,
+    chart = World(js=[], disable_xml_declaration=True, style=style, width=1000, height=680, explicit_size=True,
+                  legend_at_bottom=True, legend_at_bottom_columns=2, legend_box_size=16, margin_bottom=28, truncate_legend=-1, title=title, no_data_text=nothing,
                   css=["file://style.css", "file://graph.css", f"inline:{ID} .map-element:not(.series) {{ fill: {LAND}; }}"])
     chart.uuid = ID.removeprefix("#chart-")  # the id its CSS is scoped by (a random one by default)
     chart.svg_map = world()
