@@ -41,7 +41,8 @@ from support import hosts
 from support.builders import FIXTURES, run
 from support.dispatch import ALL_DUE, LEDGER, add_signatures, dispatch, dsn_for, smtp_env
 from support.smtp import SmtpTestServer
-from test_site_build import make_repo, populate
+from support.site import make_repo
+from test_site_build import populate
 
 LANGS = ["en", "es", "pt", "fr", "ar"]
 FIXTURE = FIXTURES / "ledger" / "free-assange-2026-12-10.jsonl"
