@@ -371,6 +371,24 @@ def test_the_map_alone(tmp_path: Path) -> None:
     assert hosts.foreign(tmp_path, {"nowhere.test"}) == []
 
 
+def contrast(a: str, b: str) -> float:
+    """WCAG 2's contrast ratio of two #rrggbb colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_map_s_colours_stand_out_from_the_land_and_the_sea() -> None:
+    """WCAG 1.4.11 (non-text contrast, 3:1) for each state's fill against a country without one
+    and against the sea."""
+    for state, colour in worldmap.COLOURS.items():
+        assert contrast(colour, worldmap.LAND) >= 3 and contrast(colour, "#ffffff") >= 3, state
+    assert set(worldmap.COLOURS) == set(deliveries.STATES) - {"none"}
+
+
 def test_a_real_dispatch_and_a_real_bounce_make_the_record(repo: Path, tmp_path: Path, smtp_server: SmtpTestServer) -> None:
     """Against aiosmtpd: the queue ids are the server's replies; a Postfix DSN and a reply read
     by `campaign dispatch bounces` show as a bounce and a reply."""

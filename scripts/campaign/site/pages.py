@@ -220,12 +220,12 @@ class Site:
             covers=[(c, self.country(c)) for c in covers], actions=self.actions_by_mission.get(mission.id, []),
             print_uri=self.g.prints[mission.id][0].uri, pdf_href=self.root_href(uri, published.pdf_uri(mission.id)),
             local_time=self.campaign.dispatch.send_time.strftime("%H:%M"), findings=found,
-            correction=self.g.corrections[mission.id], route=self.routes[mission.id],
+            correction=self.g.corrections[mission.id], route=self.mission_routes[mission.id],
             record=self.g.deliveries.of(mission.id),
         )
 
     @cached_property
-    def routes(self) -> dict[str, routes.Route]:
+    def mission_routes(self) -> dict[str, routes.Route]:
         """Each mission's delivery route, by mission id."""
         return routes.routes(self.g.missions, self.campaign.dispatch, self.g.failing)
 

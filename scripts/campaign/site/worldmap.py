@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from functools import cache
 from xml.etree import ElementTree
 
-COLOURS = {"replied": "#5e35b1", "bounced": "#c62828", "sent": "#2e7d32", "in-person": "#e65100", "waiting": "#78909c"}
-"""The fill of each delivery state (Material's deep purple, red, green, orange and blue grey,
+COLOURS = {"replied": "#5e35b1", "bounced": "#c62828", "sent": "#2e7d32", "in-person": "#b85c00", "waiting": "#607d8b"}
+"""The fill of each delivery state (Material's deep purple, red, green, a dark orange and blue grey,
 dark shades, each at least 3:1 against the land's grey and the white sea)."""
 LAND = "#dfe4e7"
 """A country without a state (the sea is white)."""
