@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,17 +19,16 @@ import pytest
 from babel.messages.pofile import read_po
 
 from campaign.data import dataset
-from campaign.data.models import IntakeLimits
 from campaign.i18n import catalogues
 from support.builders import ROOT
-from support.http import confirmation_links, serve_in_thread
+from support.http import confirmation_links
+from support.site import served_by_intake
 from test_browser import ARGS, CHROMIUM, pytestmark  # noqa: F401 - skipped without Chromium
 from test_languages import ALLOWED_SAME
 from test_site_build import make_repo, populate
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-app_module = pytest.importorskip("campaign.intake.app")
-from campaign.intake.service import Intake, Settings  # noqa: E402
+pytest.importorskip("campaign.intake.app")
 
 PAGES = ["", "letter/", "sign/", "missions/", "missions/pt-lisbon/", "missions/pt-lisbon/letter/", "signatories/",
          "signatories/pt/", "actions/", "deliveries/", "take-part/", "privacy/"]
@@ -45,28 +41,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     base = tmp_path_factory.mktemp("browser-languages")
     root = make_repo(base)
     populate(root, synthetic=30)
-    outbox = base / "outbox"
-    intake = Intake(Settings(root=root, db=base / "intake.sqlite3", public_url="http://127.0.0.1:1", key=b"k" * 32,
-                             mail_backend="file", mail_options={"outbox": outbox},
-                             limits=IntakeLimits(burst=100, hourly=1000, max_body=4096)))
-    site = root / "site"
-    site.mkdir()
-    (site / "index.html").write_text("building")  # served from the start; the build replaces the folder
-    server, thread, url = serve_in_thread(app_module.create_app(intake, site_dir=site, background=False))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
-    done = subprocess.run([sys.executable, "-m", "campaign", "--root", str(root), "build", "-d", str(site)], cwd=root,
-                          env={**env, "CAMPAIGN_INTAKE_ENDPOINT": "/", "CAMPAIGN_SITE_URL": url + "/", "NO_MKDOCS_2_WARNING": "1"},
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-4000:]
-    intake.settings.public_url = url
-    pw = playwright_api.sync_playwright().start()
-    chromium = pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else "chromium", args=ARGS)
-    yield {"url": url, "intake": intake, "outbox": outbox, "browser": chromium, "root": root}
-    chromium.close()
-    pw.stop()
-    server.should_exit = True
-    thread.join(timeout=10)
-    intake.close()
+    with served_by_intake(root, base) as up:
+        pw = playwright_api.sync_playwright().start()
+        chromium = pw.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else "chromium", args=ARGS)
+        yield {"url": up.url, "intake": up.intake, "outbox": up.outbox, "browser": chromium, "root": root}
+        chromium.close()
+        pw.stop()
 
 
 @pytest.fixture
@@ -201,6 +181,27 @@ def test_no_untranslated_interface_string(page: Any, served: dict[str, Any], lan
         assert leaks == [], (lang, path, leaks[:5])
         assert "campaign-language-note" in page.content() and 'data-campaign-note="partial"' not in page.content()
     assert seen == PAGES
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt", "fr", "ar"])
+def test_on_a_phone_the_sign_button_shows_without_scrolling(served: dict[str, Any], lang: str) -> None:
+    """A 390x844 phone (an iPhone 12-15's CSS size), the home page as it opens: the call to sign is on screen."""
+    context = served["browser"].new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                            device_scale_factor=3)
+    try:
+        page = context.new_page()
+        page.goto(f"{served['url']}/{'' if lang == 'en' else lang + '/'}")
+        button = page.locator(".md-content a.md-button--primary[href$='sign/']").first
+        box = button.bounding_box()
+        assert box is not None and page.evaluate("scrollY") == 0
+        assert page.evaluate("[document.documentElement.scrollWidth, innerWidth]") == [390, 390], "nothing wider than the phone"
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 844 and 0 <= box["x"] and box["x"] + box["width"] <= 390, box
+        assert button.is_visible() and page.evaluate("""() => {
+            const r = document.querySelector(".md-content a.md-button--primary[href$='sign/']").getBoundingClientRect();
+            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return hit !== null && hit.closest("a.md-button--primary") !== null; }"""), "nothing covers it"
+    finally:
+        context.close()
 
 
 def test_the_arabic_pages_run_right_to_left(page: Any, served: dict[str, Any]) -> None:

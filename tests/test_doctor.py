@@ -194,6 +194,16 @@ def test_sender_and_envelope_on_an_example_domain_block(world: World) -> None:
         "mail from it is refused or lost; use an address on your own domain, with SPF and DKIM set up for it"]
 
 
+def test_the_organiser_s_contact_on_an_example_domain_blocks(world: World) -> None:
+    text = (world.root / "data/campaign.yaml").read_text(encoding="utf-8")
+    write(world.root, "data/campaign.yaml", text.replace("    email: 'contact@campaign-mail.net'", "    email: 'data@example.net'", 1))
+    found = problems(world.run(), "sender")
+    assert found == [
+        f"data/campaign.yaml:{line_of(world.root, 'data/campaign.yaml', 'data@example.net')}: `organiser.controller.email` "
+        "data@example.net (where signers write about their data) is on example.net, a reserved example domain: mail to it "
+        "reaches nobody; use an address of yours that someone reads"]
+
+
 @pytest.mark.parametrize(("domain", "expected"), [
     ("example.org", "example.org"), ("Mail.EXAMPLE.com.", "example.com"), ("x.invalid", ".invalid"),
     ("notexample.org", None), ("example.org.uk", None), ("campaign-mail.net", None)])

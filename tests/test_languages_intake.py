@@ -46,7 +46,8 @@ def test_a_spanish_signature_is_answered_mailed_and_recorded_in_spanish(svc: Ser
     assert page.headers["content-language"] == "es" and '<html lang="es" dir="ltr">' in page.text
     assert "Confirmar mi firma" in page.text and "Su nombre aparecerá en el sitio de la campaña." in page.text
     done = httpx.post(link)
-    assert "Gracias: ¡Libertad para Assange!" in done.text and "Su dirección de correo ha sido borrada." in done.text
+    assert "Gracias: ¡Libertad para Assange!" in done.text and "Lo que puede hacer ahora" in done.text
+    assert "Se borra en cuanto ese mensaje ha salido" in done.text  # what is kept, as the form and mail say it
     assert "ya estaba confirmada" in httpx.get(link).text
     done = svc.intake.flush()
     [path] = git(svc.root, "diff", "--name-only", "main", done.published.commit).split()  # type: ignore[union-attr]

@@ -177,6 +177,13 @@
     if (state) box.setAttribute("data-state", state); else box.removeAttribute("data-state");
   }
 
+  /* The intake's answer is where the visitor reads on: focus moves there (a keyboard or screen
+   * reader user would otherwise stay on the button, not knowing what happened). */
+  function focusResult(form) {
+    var box = form.querySelector("[data-sign-result]");
+    if (box && box.focus) box.focus();
+  }
+
   /* Field errors from the intake service: `{"errors": {field: [messages]}}` (campaign serve),
    * or the list shapes other JSON APIs use (`{"detail": [{"loc": [...], "msg": ...}]}`). */
   function serverErrors(body) {
@@ -221,6 +228,7 @@
         });
         say(form, (result.body && result.body.message) ||
           _("Thank you! Check your inbox: your signature counts once you confirm it with the link we sent you."), "ok");
+        focusResult(form);
         return;
       }
       var errors = serverErrors(result.body);
@@ -232,9 +240,11 @@
         (result.status === 429 ? _("Too many attempts from your connection; try again in a few minutes.") :
           shown ? _("Please correct the fields marked above.") : _("The signature could not be sent (error %(status)s).", { status: result.status }));
       say(form, message, "error");
+      focusResult(form);
     }).catch(function () {
       button.disabled = false;
       say(form, _("The signature could not be sent: check your connection and try again."), "error");
+      focusResult(form);
     });
   }
 

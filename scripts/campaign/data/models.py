@@ -9,11 +9,12 @@ from functools import cache
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from campaign.core.git import branch_name
 from campaign.data import countries, locales
+from campaign.data.addresses import email_address, https_url, web_url
 from campaign.data.text import clean_name, clean_text
 
 
@@ -46,37 +47,6 @@ def _iso_time(value: object) -> object:
     raise ValueError(f"{value!r} is not a time; write it as 'HH:MM' in quotes, e.g. '09:00'")
 
 
-def _https_url(value: str) -> str:
-    if any(ch.isspace() or ord(ch) < 32 for ch in value) or len(value) > 500:
-        raise ValueError("must be a single https:// address without spaces (at most 500 characters)")
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"{value!r} is not an https:// address; only https links are accepted")
-    if parts.username or parts.password:
-        raise ValueError("must not carry a user name or password")
-    return value
-
-
-def _web_url(value: str) -> str:
-    """An http(s) address: for provenance links only, never for links shown to visitors."""
-    if value.startswith("http://"):
-        return _https_url("https://" + value.removeprefix("http://")) and value
-    return _https_url(value)
-
-
-def _email(value: str) -> str:
-    """The normalised address. The part before the @ must be ASCII: mail to an internationalised
-    local part needs SMTPUTF8 at every hop, which many servers lack (a domain may be
-    internationalised: headers carry it as punycode, `ascii_email`)."""
-    try:
-        return validate_email(value, check_deliverability=False, allow_smtputf8=False).normalized
-    except EmailNotValidError as exc:
-        if "before the @-sign" in str(exc):
-            raise ValueError(f"{value!r} has non-ASCII characters before the @, which many mail servers cannot "
-                             "deliver to; use an address with only ASCII letters, digits and . _ - + before the @") from None
-        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
-
-
 def ascii_email(value: str) -> str:
     """A valid address as headers carry it: the domain in punycode (xn--...)."""
     return validate_email(value, check_deliverability=False, allow_smtputf8=False).ascii_email or value
@@ -104,9 +74,9 @@ def _timezone(value: str) -> str:
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 Time = Annotated[dt.time, BeforeValidator(_iso_time)]
 Country = Annotated[str, AfterValidator(countries.check)]
-HttpsUrl = Annotated[str, AfterValidator(_https_url)]
-WebUrl = Annotated[str, AfterValidator(_web_url)]
-Email = Annotated[str, AfterValidator(_email)]
+HttpsUrl = Annotated[str, AfterValidator(https_url)]
+WebUrl = Annotated[str, AfterValidator(web_url)]
+Email = Annotated[str, AfterValidator(email_address)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Name = Annotated[str, AfterValidator(clean_name)]
 Label = Annotated[str, AfterValidator(lambda v: clean_text(v, 200))]
@@ -249,6 +219,30 @@ class CampaignText(Strict):
     consent: ConsentText = ConsentText()
 
 
+class Controller(Strict):
+    """The data controller: who decides what is done with the signers' data (GDPR, Article 4(7))."""
+
+    name: Label = Field(description="the person or organisation responsible for the signers' data")
+    email: Email = Field(description="where a signer writes about their data (access, correction, removal)")
+    address: Paragraph | None = Field(default=None, description="a postal address, where one is published")
+
+
+class Organiser(Strict):
+    """Who runs the campaign: in every page's footer and on the privacy page, in every language."""
+
+    name: Label = Field(description="the person, group or organisation that runs the campaign")
+    email: Email = Field(description="the campaign's contact address")
+    url: HttpsUrl | None = Field(default=None, description="the organiser's own web site")
+    controller: Controller = Field(description="the data controller, named on the privacy page")
+
+
+class SiteSettings(Strict):
+    """How the site shows the campaign."""
+
+    counters_from: int = Field(default=10, ge=0, le=1_000_000, description=(
+        "signatures from which the home page shows its counters; until then it asks visitors to sign"))
+
+
 class Campaign(Strict):
     """data/campaign.yaml"""
 
@@ -261,6 +255,10 @@ class Campaign(Strict):
         "the campaign's languages, English first: the site is built in each (English at the root), the form "
         "signs in each, and each has its letter, data/letter/<lang>.md"))
     translations: dict[Lang, CampaignText] = Field(default={}, description="title, description, target and consent per language")
+    organiser: Organiser = Field(description=(
+        "who runs the campaign: `name`, `email` (the contact) and `controller` (`name`, `email`: who is responsible "
+        "for the signers' data), shown in every page's footer and on the privacy page"))
+    site: SiteSettings = SiteSettings()
     dispatch: Dispatch
     intake: Intake
     consent: Consent

@@ -32,13 +32,27 @@ class Record(Generic[M]):
         return self.lines.get(key, 1)
 
 
-def describe_error(err: dict[str, Any]) -> str:
-    """A pydantic error as one sentence that says how to fix it."""
+def _field_help(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> str | None:
+    """The description of the field at `loc` in `model` (through nested models), if it has one."""
+    info = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not isinstance(part, str) or not fields or part not in fields:
+            return None
+        info = fields[part]
+        model = info.annotation if isinstance(info.annotation, type) else None
+    return info.description if info else None
+
+
+def describe_error(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
+    """A pydantic error as one sentence that says how to fix it (with `model`, a missing field
+    also says what it holds)."""
     loc = ".".join(str(part) for part in err["loc"] if not str(part).startswith("function-"))
     where = f"`{loc}`" if loc else "file"
     kind, value = err["type"], err.get("input")
     if kind == "missing":
-        return f"{where} is required but missing; add it"
+        what = _field_help(model, tuple(err["loc"]))
+        return f"{where} is required but missing; add it" + (f": {what}" if what else "")
     if kind == "extra_forbidden":
         return f"unknown field {where}; remove it or check its spelling"
     if kind == "string_type" and isinstance(value, bool):
@@ -66,7 +80,7 @@ def parse(path: str, raw: bytes, model: type[M], max_bytes: int = yamlio.MAX_BYT
     try:
         return model.model_validate(doc.data), doc, []
     except ValidationError as exc:
-        problems = [Problem(path, doc.line_of(e["loc"]), describe_error(e)) for e in exc.errors()]
+        problems = [Problem(path, doc.line_of(e["loc"]), describe_error(e, model)) for e in exc.errors()]
         return None, doc, problems
 
 

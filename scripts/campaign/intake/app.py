@@ -8,7 +8,8 @@
     GET  /api/health           liveness and queue sizes
     GET  /api/openapi.json     the API description (no Swagger UI page: it would load scripts from a CDN,
                                and the site promises that nothing is fetched from third parties)
-    GET  /...                  the built site, when `campaign serve` built one
+    GET  /...                  the built site, when `campaign serve` built one; else `/` is a page for
+                               visitors that points to the campaign's site
 
 Errors are JSON, `{"error": code, "message": text, "errors": {field: [messages]}}`:
 400 malformed body (duplicate fields or JSON keys included) or honeypot filled, 403 posted from
@@ -183,10 +184,17 @@ class IntakeApp(BodyLimit):
 
 
 def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site_dir: Path | None = None,
-               site_problem: str | None = None, background: bool = True, mail_retry_every: float = 30.0) -> IntakeApp:
-    """The intake ASGI app; `background` runs mail retries and periodic flushes in a thread."""
+               background: bool = True, mail_retry_every: float = 30.0) -> IntakeApp:
+    """The intake ASGI app; `background` runs mail retries and periodic flushes in a thread. The
+    site in `site_dir` (built by `campaign serve`) is served at `/`, and the intake's pages link
+    to it; without one they link to the campaign's `site_url`."""
     limiter = RateLimiter(intake.limits.burst, intake.limits.hourly)
     title = intake.campaign.title
+    serves_site = site_dir is not None and (site_dir / "index.html").is_file()
+
+    def look() -> pages.Pages:
+        """The pages, linking to the site served here or to the campaign's own (data/ may have been reloaded)."""
+        return pages.Pages(intake.campaign, intake.settings.public_url + "/" if serves_site else intake.campaign.site_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -221,13 +229,13 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
     def answer(request: Request, result: Answer) -> Response:
         headers = {"Content-Language": result.lang, **result.headers}
         if _wants_html(request):
-            words = intake.words(result.lang)
-            return HTMLResponse(pages.answer(words, intake.campaign.text(words.lang).title or title, result.status, result.body),
+            return HTMLResponse(look().answer(intake.words(result.lang), result.status, result.body),
                                 result.status, headers={**pages.HEADERS, **headers})
         return JSONResponse(result.body, result.status, headers={"Cache-Control": "no-store", **headers})
 
-    def named(words: Translator) -> str:
-        return intake.campaign.text(words.lang).title or title
+    def thanks(words: Translator, sig: dict[str, Any], already: bool, withdraw: str | None = None) -> HTMLResponse:
+        mission = intake.ds.mission_by_id.get(str(sig.get("mission")))
+        return html(words, look().confirmed(words, sig, already, mission, withdraw=withdraw, closes=closes(words) if withdraw else ""))
 
     @api.post("/api/signatures", status_code=202, response_model=Accepted, tags=["signatures"],
               summary="Sign the letter (a confirmation link is emailed)",
@@ -263,22 +271,21 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
         entry = await run_in_threadpool(intake.preview, token) if TOKEN.match(token) else None
         if entry is None:
             words = asked(request)
-            return html(words, pages.unknown(words, named(words)), 404)
+            return html(words, look().unknown(words), 404)
         words = intake.words(entry.get("language"))
         if entry["state"] != "pending":
-            return html(words, pages.confirmed(words, named(words), entry, already=True))
-        return html(words, pages.confirm(words, named(words), token, entry))
+            return thanks(words, entry, already=True)
+        return html(words, look().confirm(words, token, entry))
 
     @api.post("/confirm/{token}", response_class=HTMLResponse, tags=["confirmation"],
               summary="Confirm a signature", responses={404: {"description": "unknown or expired link"}})
     async def confirm(request: Request, token: str) -> HTMLResponse:
         state, sig = await run_in_threadpool(intake.confirm, token) if TOKEN.match(token) else ("unknown", None)
         words = intake.words(sig.get("language")) if sig else asked(request)
-        if state == "unknown":
-            return html(words, pages.unknown(words, named(words)), 404)
+        if state == "unknown" or sig is None:
+            return html(words, look().unknown(words), 404)
         link = f"{intake.settings.public_url.rstrip('/')}/withdraw/{withdrawal.token(intake.settings.key, token)}"
-        return html(words, pages.confirmed(words, named(words), sig, already=state == "already", withdraw=link,
-                                           closes=closes(words)))
+        return thanks(words, sig, already=state == "already", withdraw=link)
 
     def closes(words: Translator) -> str:
         return locales.long_time(withdrawal.closes(intake.campaign), words.lang)
@@ -289,8 +296,8 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
         state, sig = await run_in_threadpool(intake.withdrawal_state, token) if TOKEN.match(token) else ("unknown", None)
         words = intake.words(sig.get("language")) if sig else asked(request)
         if state in ("confirmed", "flushed") and sig:
-            return html(words, pages.withdraw(words, named(words), token, sig, closes(words)))
-        return html(words, pages.withdrawn(words, named(words), "already" if state == "withdrawn" else state),
+            return html(words, look().withdraw(words, token, sig, closes(words)))
+        return html(words, look().withdrawn(words, "already" if state == "withdrawn" else state),
                     404 if state == "unknown" else 200)
 
     @api.post("/withdraw/{token}", response_class=HTMLResponse, tags=["withdrawal"],
@@ -298,21 +305,22 @@ def create_app(intake: Intake, *, allowed_origins: list[str] | None = None, site
     async def withdraw(request: Request, token: str) -> HTMLResponse:
         state, sig = await run_in_threadpool(intake.withdraw, token) if TOKEN.match(token) else ("unknown", None)
         words = intake.words(sig.get("language")) if sig else asked(request)
-        return html(words, pages.withdrawn(words, named(words), state), 404 if state == "unknown" else 200)
+        return html(words, look().withdrawn(words, state), 404 if state == "unknown" else 200)
 
     @api.get("/api/health", response_model=Health, tags=["service"], summary="Liveness and queue sizes")
     async def health() -> dict[str, Any]:
         counts = await run_in_threadpool(intake.status)
         return {"status": "ok", **{k: counts[k] for k in ("pending", "confirmed", "flushed", "mail_queued")}}
 
-    if site_dir is not None and (site_dir / "index.html").is_file():
+    if serves_site:
         api.mount("/", StaticFiles(directory=site_dir, html=True), name="site")
     else:
-        problem = site_problem or "no site was built (run without --no-site to build it)"
 
         @api.get("/", response_class=HTMLResponse, include_in_schema=False)
-        async def home() -> HTMLResponse:
-            return HTMLResponse(pages.no_site(title, problem), headers=pages.HEADERS)
+        async def home(request: Request) -> HTMLResponse:
+            """For a visitor who lands here: where the campaign's site is (the operator reads the console)."""
+            words = asked(request)
+            return html(words, look().home(words))
 
     return IntakeApp(api, intake, origins)
 

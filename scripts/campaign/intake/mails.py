@@ -18,6 +18,7 @@ from html import escape
 
 from campaign.data import locales
 from campaign.data.models import Campaign, ascii_email
+from campaign.i18n import wording
 from campaign.i18n.catalogues import Translator
 from campaign.intake import pages, withdrawal
 from campaign.intake.store import Mail, token_hash
@@ -69,9 +70,8 @@ def confirmation(campaign: Campaign, mail: Mail, public_url: str, words: Transla
           "open this link and press the button on the page:", campaign=title),
         link,
         _("The link works until %(until)s.", until=until) + " " + pages.consents(words, sig),
-        _("If you did not sign, ignore this message: nothing is published, and your address is deleted when the "
-          "link expires. We keep no copy of your email address after this message has been sent; only a keyed "
-          "fingerprint stops a second signature."),
+        _("If you did not sign, ignore this message: nothing is published, and the entry is deleted when the link expires."),
+        _(wording.KEPT),
         *([_("Changed your mind later? Once confirmed, your signature can be withdrawn until %(date)s with this "
              "link; keep this message:", date=closes), later] if later else []),
     ], (link, later) if later else (link,))

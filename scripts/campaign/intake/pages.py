@@ -1,17 +1,30 @@
-"""The few HTML pages the intake serves itself: confirmation, withdrawal, results, a missing site.
+"""The few HTML pages the intake serves itself: confirmation, thank-you, withdrawal, results, and
+its front page when it serves no site (ARCHITECTURE.md, "Trust and accessibility").
 
-Signer text is data: every value is HTML-escaped, attributes are quoted, nothing external is
-loaded (the confirmation URL carries a secret, so no Referer may leak it).
+They look like the site (`templates/page.html` and `page.css`: the theme's palette, type and
+buttons, inline) and speak the signer's language. The thank-you page offers next steps: share
+the letter, the signer's mission, register an action; and the withdrawal link. Signer text is data: the template
+autoescapes every value, and nothing external is loaded (the confirmation URL carries a secret,
+so no Referer may leak it).
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from campaign.data import locales
 from campaign.data.locales import N_
+from campaign.data.models import Campaign, Mission
+from campaign.i18n import wording
 from campaign.i18n.catalogues import Translator
+from campaign.records import published
 
 FIELDS = {"name": N_("Full name"), "country": N_("Country of residence"), "email": N_("Email"),
           "mission": N_("Mission"), "consent": N_("Consent"), "publish": N_("Publish"), "letter": N_("Letter"),
@@ -26,18 +39,13 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 
-_STYLE = """body{font:1.05rem/1.5 system-ui,sans-serif;max-width:38rem;margin:3rem auto;padding:0 1rem;color:#222}
-button{font:inherit;padding:.6rem 1.4rem;border:0;border-radius:.3rem;background:#1d4ed8;color:#fff;cursor:pointer}
-.muted{color:#666;font-size:.9rem}ul.errors{color:#a40000}"""
-
-
-def page(words: Translator, title: str, body: str) -> str:
-    """A page in the language of `words`: `<html lang dir>`, the title as its heading."""
-    lang = escape(words.lang, quote=True)
-    return (f'<!doctype html>\n<html lang="{lang}" dir="{locales.direction(words.lang)}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<meta name="robots" content="noindex"><title>{escape(title)}</title>'
-            f"<style>{_STYLE}</style></head><body>\n<h1>{escape(title)}</h1>\n{body}\n</body></html>\n")
+TEMPLATES = Path(__file__).parent / "templates"
+_ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                   undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+_ENV.policies["ext.i18n.trimmed"] = True
+_RENDERING = threading.Lock()
+"""One page at a time: the language's gettext is installed into the shared environment for it."""
+_CSS = Markup((TEMPLATES / "page.css").read_text(encoding="utf-8"))  # noqa: S704 - the package's own file
 
 
 def _html(words: Translator, message: str, **html: str) -> str:
@@ -57,32 +65,6 @@ def consents(words: Translator, sig: dict[str, Any]) -> str:
     return f"{words.gettext(publish)} {words.gettext(letter)}"
 
 
-def confirm(words: Translator, campaign: str, token: str, sig: dict[str, Any]) -> str:
-    _ = words.format
-    who = _html(words, N_("Signature of %(who)s."), who=_who(words, sig))
-    button, note = _("Confirm my signature"), _("Opening this page confirms nothing: only the button does. If you did not "
-                                                 "sign, close this page; the entry and your address are deleted when the link expires.")
-    return page(words, _("Confirm your signature: %(campaign)s", campaign=campaign), (
-        f"<p>{who} {escape(consents(words, sig))}</p>\n"
-        f'<form method="post" action="/confirm/{escape(token, quote=True)}">'
-        f'<button type="submit">{escape(button)}</button></form>\n<p class="muted">{escape(note)}</p>'))
-
-
-def confirmed(words: Translator, campaign: str, sig: dict[str, Any] | None, already: bool, withdraw: str | None = None,
-              closes: str = "") -> str:
-    """The thank-you page; `withdraw` is the signature's withdrawal link, open until `closes`."""
-    _ = words.format
-    who = _who(words, sig) if sig else escape(_("Your signature"))
-    lead = _html(words, N_("%(who)s was already confirmed.") if already else N_("%(who)s is confirmed."), who=who)
-    then = _("It is added to the campaign repository with the next batch and appears once the maintainers have merged it.")
-    deleted = _("Your email address has been deleted.")
-    action = _("withdraw your signature")
-    later = _html(words, N_("Changed your mind? You can %(link)s until %(date)s; the link is also in the confirmation mail."),
-                  link=f'<a href="{escape(withdraw, quote=True)}">{escape(action)}</a>', date=escape(closes)) if withdraw else ""
-    return page(words, _("Thank you: %(campaign)s", campaign=campaign),
-                f'<p>{lead} {escape(then)}</p>\n<p class="muted">{escape(deleted)}</p>' + (f"\n<p>{later}</p>" if later else ""))
-
-
 WITHDRAWN = {
     "withdrawn": N_("Your signature is withdrawn. It was not yet in the campaign repository, so it will never be "
                     "published or sent."),
@@ -91,56 +73,125 @@ WITHDRAWN = {
                     "letter. Earlier versions of the repository keep it in their history."),
     "already": N_("This signature was already withdrawn."),
     "pending": N_("This signature is not confirmed, so there is nothing to withdraw: if you do not confirm it, it is "
-                  "deleted with your address when its link expires."),
+                  "deleted when its link expires."),
     "too_late": N_("The letters have been sent (or are being sent): a signature can no longer be withdrawn."),
     "unknown": N_("This withdrawal link is unknown. It works only for a signature that was confirmed."),
 }
 """What a withdrawal link's page says, by the state `Intake.withdraw` or `withdrawal_state` returns."""
 
 
-def withdraw(words: Translator, campaign: str, token: str, sig: dict[str, Any], closes: str) -> str:
-    """The withdrawal page of a confirmed signature: what it means, and the button (a POST)."""
-    _ = words.format
-    who = _html(words, N_("Signature of %(who)s."), who=_who(words, sig))
-    what = _("Withdrawing takes your name off the site and out of every letter, if a maintainer merges the removal "
-             "before the letters are sent. This cannot be undone, but you can sign again.")
-    until = _("Withdrawals close on %(date)s.", date=closes)
-    button, note = _("Withdraw my signature"), _("Opening this page changes nothing: only the button does.")
-    return page(words, _("Withdraw your signature: %(campaign)s", campaign=campaign), (
-        f"<p>{who} {escape(what)}</p>\n<p>{escape(until)}</p>\n"
-        f'<form method="post" action="/withdraw/{escape(token, quote=True)}">'
-        f'<button type="submit">{escape(button)}</button></form>\n<p class="muted">{escape(note)}</p>'))
+@dataclass(frozen=True)
+class Pages:
+    """The intake's pages of one campaign; `site` is the root URL of the campaign's site (its own
+    origin under `campaign serve`, else `site_url`)."""
 
+    campaign: Campaign
+    site: str
 
-def withdrawn(words: Translator, campaign: str, state: str) -> str:
-    """The answer of a withdrawal link in `state` (a key of WITHDRAWN)."""
-    _ = words.format
-    return page(words, _("Withdraw your signature: %(campaign)s", campaign=campaign), f"<p>{escape(_(WITHDRAWN[state]))}</p>")
+    def root(self, lang: str) -> str:
+        """The site's root in `lang` (English at the root, the others under `<lang>/`)."""
+        return self.site.rstrip("/") + "/" + ("" if lang == locales.DEFAULT else f"{lang}/")
 
+    def title(self, words: Translator) -> str:
+        return self.campaign.text(words.lang).title or self.campaign.title
 
-def unknown(words: Translator, campaign: str) -> str:
-    _ = words.format
-    why = _("This confirmation link is unknown or has expired. Please sign again; you will receive a new link.")
-    return page(words, _("Link not valid: %(campaign)s", campaign=campaign), f"<p>{escape(why)}</p>")
+    def page(self, words: Translator, title: str, body: str, *, steps: dict[str, Any] | None = None,
+             kept: bool = False) -> str:
+        """A page in the language of `words`: `<html lang dir>`, the title as its heading, `body` (HTML)."""
+        root = self.root(words.lang)
+        with _RENDERING:
+            _ENV.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)  # type: ignore[attr-defined]
+            return _ENV.get_template("page.html").render(
+                lang=words.lang, dir=locales.direction(words.lang), title=title, body=Markup(body),  # noqa: S704 - escaped by the callers
+                css=_CSS, home=root, campaign_title=self.title(words), steps=steps, kept=wording.KEPT if kept else None,
+                organiser=self.campaign.organiser, privacy=root + "privacy/") + "\n"
 
+    def confirm(self, words: Translator, token: str, sig: dict[str, Any]) -> str:
+        _ = words.format
+        who = _html(words, N_("Signature of %(who)s."), who=_who(words, sig))
+        button = _("Confirm my signature")
+        note = _("Opening this page confirms nothing: only the button does. If you did not sign, close this page; "
+                 "the entry is deleted when the link expires.")
+        return self.page(words, _("Confirm your signature: %(campaign)s", campaign=self.title(words)), (
+            f"<p>{who} {escape(consents(words, sig))}</p>\n"
+            f'<form method="post" action="/confirm/{escape(token, quote=True)}">'
+            f'<button class="button button--primary" type="submit">{escape(button)}</button></form>\n'
+            f'<p class="muted">{escape(note)}</p>'), kept=True)
 
-def answer(words: Translator, campaign: str, status: int, body: dict[str, Any]) -> str:
-    """A JSON answer of the signature endpoint as a page, for a form posted without JavaScript."""
-    _ = words.format
-    if status < 300:
-        return page(words, _("Check your email: %(campaign)s", campaign=campaign), f"<p>{escape(body.get('message', ''))}</p>")
-    items = "".join(f"<li><strong>{escape(_(FIELDS[field]) if field in FIELDS else field)}</strong> {escape(msg)}</li>"
-                    for field, messages in (body.get("errors") or {}).items() for msg in messages)
-    listing = f'<ul class="errors">{items}</ul>' if items else ""
-    why, again = body.get("message") or _("The submission was refused."), _("Go back, correct the form and send it again.")
-    return page(words, _("Not signed yet: %(campaign)s", campaign=campaign),
-                f"<p>{escape(why)}</p>{listing}<p>{escape(again)}</p>")
+    def confirmed(self, words: Translator, sig: dict[str, Any] | None, already: bool, mission: Mission | None = None,
+                  withdraw: str | None = None, closes: str = "") -> str:
+        """The thank-you page, with the next steps; `withdraw` is the signature's withdrawal link, open until `closes`."""
+        _ = words.format
+        who = _who(words, sig) if sig else escape(_("Your signature"))
+        lead = _html(words, N_("%(who)s was already confirmed.") if already else N_("%(who)s is confirmed."), who=who)
+        then = _("It is added to the campaign repository with the next batch and appears once the maintainers have merged it.")
+        action = _("withdraw your signature")
+        later = _html(words, N_("Changed your mind? You can %(link)s until %(date)s; the link is also in the confirmation mail."),
+                      link=f'<a href="{escape(withdraw, quote=True)}">{escape(action)}</a>', date=escape(closes)) if withdraw else ""
+        return self.page(words, _("Thank you: %(campaign)s", campaign=self.title(words)),
+                         f"<p>{lead} {escape(then)}</p>" + (f"\n<p>{later}</p>" if later else ""),
+                         steps=self.steps(words, mission), kept=True)
 
+    def steps(self, words: Translator, mission: Mission | None) -> dict[str, Any]:
+        """What a signer can do next: share the letter, their mission's page, register an action."""
+        root, title = self.root(words.lang), self.title(words)
+        text = self.campaign.text(words.lang)
+        return {
+            "share": published.share(title, text.description or self.campaign.description, root + "letter/",
+                                     words.format("%(title)s Sign the open letter:", title=title)),
+            "mission": mission.name if mission else None,
+            "mission_url": root + (published.mission_uri(mission.id).removesuffix("index.md") if mission else "missions/"),
+            "action_url": root + "take-part/#register-an-action",
+            "date": locales.long_date(self.campaign.dispatch.date, words.lang),
+        }
 
-def no_site(campaign: str, problem: str) -> str:
-    """For the person running `campaign serve`: in English, like the command line."""
-    return page(Translator(locales.DEFAULT), campaign, (
-        f"<p>The site could not be built, so only the intake service is running.</p>"
-        f"<pre>{escape(problem)}</pre>"
-        '<p>The API is described at <a href="/api/openapi.json">/api/openapi.json</a>; '
-        "fix the site and restart <code>campaign serve</code>.</p>"))
+    def withdraw(self, words: Translator, token: str, sig: dict[str, Any], closes: str) -> str:
+        """The withdrawal page of a confirmed signature: what it means, and the button (a POST)."""
+        _ = words.format
+        who = _html(words, N_("Signature of %(who)s."), who=_who(words, sig))
+        what = _("Withdrawing takes your name off the site and out of every letter, if a maintainer merges the removal "
+                 "before the letters are sent. This cannot be undone, but you can sign again.")
+        until = _("Withdrawals close on %(date)s.", date=closes)
+        button, note = _("Withdraw my signature"), _("Opening this page changes nothing: only the button does.")
+        return self.page(words, _("Withdraw your signature: %(campaign)s", campaign=self.title(words)), (
+            f"<p>{who} {escape(what)}</p>\n<p>{escape(until)}</p>\n"
+            f'<form method="post" action="/withdraw/{escape(token, quote=True)}">'
+            f'<button class="button button--primary" type="submit">{escape(button)}</button></form>\n'
+            f'<p class="muted">{escape(note)}</p>'))
+
+    def withdrawn(self, words: Translator, state: str) -> str:
+        """The answer of a withdrawal link in `state` (a key of WITHDRAWN)."""
+        _ = words.format
+        return self.page(words, _("Withdraw your signature: %(campaign)s", campaign=self.title(words)),
+                         f"<p>{escape(_(WITHDRAWN[state]))}</p>")
+
+    def unknown(self, words: Translator) -> str:
+        _ = words.format
+        why = _("This confirmation link is unknown or has expired. Please sign again; you will receive a new link.")
+        again, root = _("Sign the letter"), escape(self.root(words.lang))
+        return self.page(words, _("Link not valid: %(campaign)s", campaign=self.title(words)),
+                         f'<p>{escape(why)}</p>\n<p><a class="button button--primary" href="{root}sign/">{escape(again)}</a></p>')
+
+    def answer(self, words: Translator, status: int, body: dict[str, Any]) -> str:
+        """A JSON answer of the signature endpoint as a page, for a form posted without JavaScript."""
+        _ = words.format
+        if status < 300:
+            return self.page(words, _("Check your email: %(campaign)s", campaign=self.title(words)),
+                             f"<p>{escape(body.get('message', ''))}</p>", kept=True)
+        items = "".join(f"<li><strong>{escape(_(FIELDS[field]) if field in FIELDS else field)}</strong> {escape(msg)}</li>"
+                        for field, messages in (body.get("errors") or {}).items() for msg in messages)
+        listing = f'<ul class="errors">{items}</ul>' if items else ""
+        why, again = body.get("message") or _("The submission was refused."), _("Go back, correct the form and send it again.")
+        return self.page(words, _("Not signed yet: %(campaign)s", campaign=self.title(words)),
+                         f"<p>{escape(why)}</p>{listing}<p>{escape(again)}</p>")
+
+    def home(self, words: Translator) -> str:
+        """The front page when the intake serves no site: where the campaign is, for a visitor."""
+        _ = words.format
+        title, root = self.title(words), escape(self.root(words.lang))
+        sign, go = _("Sign the letter"), _("Go to the campaign site")
+        what = _("This address takes the signatures of the open letter \"%(campaign)s\". The letter, the form and "
+                 "everything about the campaign are on its site.", campaign=title)
+        return self.page(words, title, f"<p>{escape(what)}</p>\n<p>"
+                                       f'<a class="button button--primary" href="{root}sign/">{escape(sign)}</a> '
+                                       f'<a class="button" href="{root}">{escape(go)}</a></p>')

@@ -59,16 +59,15 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, public_url: 
                           public_url=public_url, local_url=f"http://{shown}:{port}", flush_every=every or None, burst=burst,
                           hourly=hourly, forge=forge, sync=sync)
     link_base = service.settings.public_url
-    site_dir, problem = None, "the site was not built (--no-site)"
+    site_dir = None
     if site:
         echo("building the site in every language ...")
         site_dir, problem = sitebuild.build(root, site_url=link_base + "/")
-        if problem:
-            echo(f"warning: {problem.splitlines()[0]}; serving the intake alone")
+        if problem:  # for the operator, here; a visitor at / is pointed to the campaign's site
+            echo(f"warning: {problem}\nserving the intake alone")
     from campaign.intake import app as intake_app  # FastAPI and uvicorn: only when serving (the CLI starts fast)
 
-    asgi = intake_app.create_app(service, allowed_origins=list(origins), site_dir=site_dir, site_problem=problem,
-                                 mail_retry_every=mail_retry_every)
+    asgi = intake_app.create_app(service, allowed_origins=list(origins), site_dir=site_dir, mail_retry_every=mail_retry_every)
     outbox_note = f" -> {service.settings.mail_options.get('outbox')}" if mail_backend == "file" else ""
     key_note = "" if service.settings.key_from.startswith("$") else " (generated for local use; set CAMPAIGN_FINGERPRINT_KEY in production)"
     flush_note = f", flushed every {every:g} s" if every else ", flush with `campaign intake flush`"

@@ -25,19 +25,25 @@ def reserved(domain: str) -> str | None:
     return found or (f".{top}" if top in RESERVED_TOP else None)
 
 
+MAIL_FROM = "mail from it is refused or lost; use an address on your own domain, with SPF and DKIM set up for it"
+MAIL_TO = "mail to it reaches nobody; use an address of yours that someone reads"
+
+
 def sender(ctx: Context) -> Found:
-    """The addresses mail goes out from, or comes back to, are on a domain of yours."""
-    d = ctx.campaign.dispatch
-    fields = ((("dispatch", "sender", "email"), d.sender.email, "the sender of the letters and the confirmation mails"),
-              (("dispatch", "reply_to"), d.reply_to, "where replies go"),
-              (("dispatch", "envelope"), d.envelope, "the envelope sender, where bounces come back"))
+    """The addresses mail goes out from, comes back to or is written to (the organiser's contact and
+    the data controller's, on every page) are on a domain of yours."""
+    d, o = ctx.campaign.dispatch, ctx.campaign.organiser
+    fields = ((("dispatch", "sender", "email"), d.sender.email, "the sender of the letters and the confirmation mails", MAIL_FROM),
+              (("dispatch", "reply_to"), d.reply_to, "where replies go", MAIL_FROM),
+              (("dispatch", "envelope"), d.envelope, "the envelope sender, where bounces come back", MAIL_FROM),
+              (("organiser", "email"), o.email, "the campaign's contact, in every page's footer", MAIL_TO),
+              (("organiser", "controller", "email"), o.controller.email, "where signers write about their data", MAIL_TO))
     found: Found = []
-    for loc, value, what in fields:
+    for loc, value, what, why in fields:
         name = reserved(domain_of(value)) if value else None
         if name:
             found.append((BLOCK, Problem(CAMPAIGN, ctx.line(*loc), (
-                f"`{'.'.join(loc)}` {value} ({what}) is on {name}, a reserved example domain: mail from it is refused "
-                "or lost; use an address on your own domain, with SPF and DKIM set up for it"))))
+                f"`{'.'.join(loc)}` {value} ({what}) is on {name}, a reserved example domain: {why}"))))
     return found
 
 

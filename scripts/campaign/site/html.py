@@ -1,9 +1,13 @@
 """Words of the site's pages that the code, not a template, holds: marked for the catalogue
-(`N_`) here, translated where they are shown (the letter as HTML is `campaign.data.letter.as_html`)."""
+(`N_`) here, translated where they are shown (the letter as HTML is `campaign.data.letter.as_html`);
+and the names the theme's widgets lack (`name_widgets`, ARCHITECTURE.md, "Trust and accessibility")."""
 
 from __future__ import annotations
 
+from markupsafe import escape
+
 from campaign.data.locales import N_
+from campaign.i18n.catalogues import Translator
 
 MISSION_TYPES = {
     "embassy": N_("Embassy"),
@@ -54,3 +58,17 @@ ROUTE_KINDS = {"email": N_("email"), "fallback": N_("fallback address"), "form":
 NAV_TITLES = (N_("Home"), N_("The letter"), N_("Sign"), N_("Missions"), N_("Signatories"), N_("Actions"),
               N_("Deliveries"), N_("Take part"), N_("Privacy"))
 """The titles of mkdocs.yml's `nav` (the hooks translate them; a title missing here is a build warning)."""
+
+
+UNNAMED_WIDGETS = {
+    'data-md-component="search" role="dialog"': N_("Search the site"),
+    'data-md-component="progress" role="progressbar"': N_("Loading the page"),
+}
+"""Material's search dialog and page-load progress bar, which it leaves without an accessible name."""
+
+
+def name_widgets(page: str, words: Translator) -> str:
+    """A built page with Material's unnamed widgets named (`aria-label`, in the page's language)."""
+    for markup, name in UNNAMED_WIDGETS.items():
+        page = page.replace(markup, f'{markup} aria-label="{escape(words.gettext(name))}"', 1)
+    return page

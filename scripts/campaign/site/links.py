@@ -1,15 +1,17 @@
-"""Links on the site's pages: page URLs as MkDocs makes them, phones, maps, GitHub and share links."""
+"""Links on the site's pages: page URLs as MkDocs makes them, phones, maps, GitHub links, and where a
+record's details come from (share links are `records.published.share`: the intake's pages share too)."""
 
 from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from campaign.data import countries
-from campaign.data.models import Mission
+from campaign.data.models import Mission, Source
 from campaign.records import phones
 
 DEFAULT_BRANCH = "main"
@@ -84,17 +86,41 @@ def github_new_file(repository: str, path: str, value: str, branch: str = DEFAUL
         {"filename": path, "value": value}, quote_via=quote)
 
 
-def share(title: str, description: str, url: str, short: str) -> dict[str, str]:
-    """Share links for the page at `url` (no third-party script, just links): `short` is the
-    campaign's title and a call to sign, in the page's language."""
-    text = f"{title} {description}"
-    return {
-        "Mastodon": "https://mastodonshare.com/?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
-        "Bluesky": "https://bsky.app/intent/compose?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
-        "X": "https://x.com/intent/tweet?" + urlencode({"text": short, "url": url}, quote_via=quote),
-        "Facebook": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url}, quote_via=quote),
-        "WhatsApp": "https://wa.me/?" + urlencode({"text": f"{short} {url}"}, quote_via=quote),
-        "Telegram": "https://t.me/share/url?" + urlencode({"url": url, "text": short}, quote_via=quote),
-        "Email": "mailto:?" + urlencode({"subject": title, "body": f"{text}\n\n{url}"}, quote_via=quote),
-        "url": url,
-    }
+GOVUK = "GOV.UK"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record's details come from, as a visitor reads it: "GOV.UK (2018)"."""
+
+    name: str
+    year: str | None
+    url: str | None
+    """A page a visitor can open (https only), or None."""
+
+
+def _publisher(source: Source) -> str:
+    host = (urlsplit(source.url).hostname or "") if source.url else ""
+    govuk_data = (source.dataset or "").startswith("govuk") or (source.repo or "").startswith("alphagov/")
+    if host in ("gov.uk", "www.gov.uk") or govuk_data:
+        return GOVUK  # GOV.UK's pages, and the data its developers publish (github.com/alphagov)
+    return host.removeprefix("www.") or (source.repo or "").split("/")[0] or "?"
+
+
+def _year(source: Source) -> str | None:
+    dated = re.search(r"-((?:19|20)\d{2})$", source.dataset or "")  # a snapshot: 'govuk-worldwide-2018'
+    return dated.group(1) if dated else (source.date or "")[:4] or None
+
+
+def origins(sources: Iterable[Source]) -> list[Origin]:
+    """One entry per publisher of `sources` (GOV.UK first), with its latest year and a link to
+    open where there is one: never a repository path, which means nothing to a visitor."""
+    found: dict[str, Origin] = {}
+    for source in sources:
+        name, year = _publisher(source), _year(source)
+        url = source.url if source.url and source.url.startswith("https://") else None
+        old = found.get(name)
+        if old:
+            year, url = max(filter(None, (old.year, year)), default=None), old.url or url
+        found[name] = Origin(name, year, url)
+    return sorted(found.values(), key=lambda o: (o.name != GOVUK, o.name))

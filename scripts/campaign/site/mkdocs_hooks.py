@@ -61,7 +61,7 @@ from campaign.core.errors import CampaignError
 from campaign.data import locales
 from campaign.site import languages, preload
 from campaign.site import pages as campaign_site
-from campaign.site.html import NAV_TITLES
+from campaign.site.html import NAV_TITLES, name_widgets
 
 log = logging.getLogger("mkdocs.campaign")
 LANG_ENV = "CAMPAIGN_LANG"
@@ -204,6 +204,8 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         "image": campaign.site_url.rstrip("/") + "/" + SOCIAL_IMAGE,
         "has_image": files.get_file_from_path(SOCIAL_IMAGE) is not None,
         "sign_url": site.url("sign.md"),
+        "privacy_url": site.url("privacy.md"),
+        "organiser": campaign.organiser,
         "og_locale": str(locales.locale(site.lang)),
         "script_messages": words.script_json(),
     }
@@ -249,6 +251,7 @@ def on_page_context(context: dict[str, Any], page: MkPage, config: MkDocsConfig,
 
 def on_post_page(output: str, page: MkPage, config: MkDocsConfig) -> str:
     site = _site()
+    output = name_widgets(output, site.words)
     fallback = page.file.src_uri in _state["fallback"]
     note = languages.note(site.campaign, site.words, fallback=fallback, missed=bool(site.words.missed))
     return output.replace(NOTE, str(note), 1)

@@ -26,15 +26,16 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
+from babel.lists import format_list
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from campaign.data import countries, letter, locales
 from campaign.data.dataset import Dataset
 from campaign.data.models import Mission
 from campaign.data.signatures import SCHEMA_FROM_SHARD
 from campaign.data.text import sort_key
-from campaign.i18n import catalogues
+from campaign.i18n import catalogues, wording
 from campaign.records import published, routes
 from campaign.site import examples, links, worldmap
 from campaign.site.deliveries import STATES
@@ -106,7 +107,7 @@ class Site:
             letter_states={k: words(v) for k, v in LETTER_STATES.items()},
             route_kinds={k: words(v) for k, v in ROUTE_KINDS.items()},
             phone=links.phone, map_link=links.map_link,
-            dispatch_date=locales.long_date(self.campaign.dispatch.date, lang),
+            dispatch_date=locales.long_date(self.campaign.dispatch.date, lang), kept_message=wording.KEPT,
         )
 
     def _(self, message: str, **values: object) -> str:
@@ -209,7 +210,7 @@ class Site:
     def share(self) -> dict[str, str]:
         """Share links for the letter page."""
         title = self.text.title or self.campaign.title
-        return links.share(title, self.text.description or self.campaign.description, self.root_url + self.url("letter.md"),
+        return published.share(title, self.text.description or self.campaign.description, self.root_url + self.url("letter.md"),
                            self._("%(title)s Sign the open letter:", title=title))
 
     def _mission(self, mission: Mission, uri: str) -> str:
@@ -221,8 +222,17 @@ class Site:
             print_uri=self.g.prints[mission.id][0].uri, pdf_href=self.root_href(uri, published.pdf_uri(mission.id)),
             local_time=self.campaign.dispatch.send_time.strftime("%H:%M"), findings=found,
             correction=self.g.corrections[mission.id], route=self.mission_routes[mission.id],
-            record=self.g.deliveries.of(mission.id),
+            record=self.g.deliveries.of(mission.id), origins=self.origins(mission),
         )
+
+    def origins(self, mission: Mission) -> Markup:
+        """Where a mission's details come from, in this language's list form: "GOV.UK (2018) and
+        looptonga.com (2021)", each linked where it has a page (`links.origins`)."""
+        items = []
+        for o in links.origins(mission.source):
+            text = escape(f"{o.name} ({o.year})" if o.year else o.name)
+            items.append(Markup('<a href="{}" rel="noopener nofollow">{}</a>').format(o.url, text) if o.url else text)
+        return Markup(format_list(items, locale=locales.locale(self.lang)))  # noqa: S704 - every item is escaped
 
     @cached_property
     def mission_routes(self) -> dict[str, routes.Route]:
@@ -331,6 +341,7 @@ class Site:
             "countries": sorted(((c, self.country(c)) for c in countries.names()), key=lambda item: sort_key(item[1])),
             "missions": options,
             "schema": SCHEMA_FROM_SHARD,
+            "kept": wording.KEPT,
             "github_link": link,
             "campaign": self.campaign,
         }
@@ -338,7 +349,7 @@ class Site:
     # --- markers in hand-written pages ----------------------------------------------------
 
     SNIPPETS = ("counters", "countdown", "share", "organisation-example", "individual-example",
-                "action-example", "csv-example", "mission-finder")
+                "action-example", "csv-example", "mission-finder", "organiser", "kept")
 
     def snippet(self, name: str, uri: str) -> str:
         """The HTML for `<!-- campaign:NAME -->` on the page at docs path `uri`."""
