@@ -185,7 +185,7 @@ def test_sender_and_envelope_on_an_example_domain_block(world: World) -> None:
     write(world.root, "data/campaign.yaml", text.replace("  throttle:\n", "  envelope: 'bounces+{key}@mail.test'\n  throttle:\n"))
     found = problems(world.run(), "sender")
     assert found == [
-        f"data/campaign.yaml:{line_of(world.root, 'data/campaign.yaml', 'email: ')}: `dispatch.sender.email` "
+        f"data/campaign.yaml:{line_of(world.root, 'data/campaign.yaml', 'letters@free-assange')}: `dispatch.sender.email` "
         "letters@free-assange.example.org (the sender of the letters and the confirmation mails) is on example.org, a "
         "reserved example domain: mail from it is refused or lost; use an address on your own domain, with SPF and DKIM "
         "set up for it",
