@@ -89,6 +89,42 @@ def test_a_fresh_checkout_reuses_rows_by_content_and_forgets_deleted_files(repo:
     assert cached_paths(repo) == sorted(fresh)
 
 
+def test_an_unchanged_tree_leaves_the_cache_file_alone_and_a_change_rewrites_it(repo: Path) -> None:
+    for name in ("Ana", "Rui", "Eva"):
+        write(repo, f"data/signatories/aa/{name.lower()}.yaml", GOOD.replace("Ana", name))
+    fresh = names(repo)
+    cache = repo / FOLDER / "signatories.jsonl"
+    before = cache.stat()
+    assert names(repo) == fresh
+    assert (cache.stat().st_ino, cache.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns), "written again"
+    (repo / "data/signatories/aa/eva.yaml").unlink()  # the middle row, in path order: ana, eva, rui
+    del fresh["data/signatories/aa/eva.yaml"]
+    assert names(repo) == fresh and cached_paths(repo) == sorted(fresh)
+    head, *rows = cache.read_text().splitlines()
+    cache.write_text("\n".join([head, rows[0].rsplit("\t", 1)[0] + "\t[{]", *rows[1:]]) + "\n")  # same stat, bad JSON
+    assert names(repo) == fresh
+    assert not cache.exists(), "a damaged row of an unchanged file drops the cache"
+    assert names(repo) == fresh and cached_paths(repo) == sorted(fresh)
+
+
+def test_records_are_constructed_as_model_construct_makes_them() -> None:
+    import datetime as dt
+
+    from campaign.data.models import Action, Signature
+
+    base = {"type": "individual", "name": "Ana", "country": "PT", "signed": dt.date(2026, 11, 20), "publish": True,
+            "letter": False, "source": "form"}
+    for data in (base, base | {"mission": "pt-lisbon", "language": "es", "fingerprint": "ab" * 32},
+                 {k: v for k, v in base.items() if k != "name"}, base | {"unknown": 1}):
+        made, expected = folders._construct(Signature)(dict(data)), Signature.model_construct(**dict(data))
+        assert made == expected and repr(made) == repr(expected)
+        assert made.model_fields_set == expected.model_fields_set and made.model_dump() == expected.model_dump()
+        assert made.__pydantic_extra__ is expected.__pydantic_extra__ and made.__pydantic_private__ is expected.__pydantic_private__
+    action = {"type": "delivery", "mission": "pt-lisbon", "date": dt.date(2026, 12, 10), "by": "Ana", "description": "Handed in."}
+    one, two = folders._construct(Action)(dict(action)), folders._construct(Action)(dict(action))
+    assert one == Action.model_construct(**action) and one.photos == [] and one.photos is not two.photos  # a list default
+
+
 def test_streamed_signatures_equal_loaded_ones(repo: Path) -> None:
     for name in ("Ana", "Rui"):
         write(repo, f"data/signatories/aa/{name.lower()}.yaml", GOOD.replace("Ana", name))

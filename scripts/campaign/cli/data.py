@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from campaign.cli import Repo, command, main, option
+from campaign.cli import Repo, command, lazy, main, option
 from campaign.core.errors import CampaignError, render
 from campaign.data import dataset, schema, signatures
 from campaign.records import counters
-from campaign.review import incremental
+
+incremental = lazy("campaign.review.incremental")  # forge and httpx: only for validate
 
 
 @main.command()

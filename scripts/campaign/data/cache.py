@@ -81,6 +81,11 @@ class RecordCache:
             self._file.close()
             self._file = None
 
+    def drop(self) -> None:
+        """Delete the cache file (a damaged row was found): the next load writes it anew."""
+        self.close()
+        self.path.unlink(missing_ok=True)
+
     def rows(self) -> Iterator[Row]:
         """Every row, in path order (each call reads the same file from its start)."""
         if self._file is None:

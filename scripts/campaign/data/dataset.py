@@ -95,8 +95,12 @@ def load_missions(root: Path) -> tuple[list[Record[Mission]], list[Problem]]:
     if directory is None or doc is None:
         return [], problems
     records = []
+    by_entry: dict[object, dict[str, int]] = {}  # the lines of each entry's keys, in one pass
+    for loc, line in doc.lines.items():
+        if len(loc) == 3:
+            by_entry.setdefault(loc[1], {})[str(loc[2])] = line
     for i, mission in enumerate(directory.missions):
-        lines = {str(loc[2]): line for loc, line in doc.lines.items() if len(loc) == 3 and loc[1] == i}
+        lines = by_entry.get(i, {})
         lines[""] = doc.line_of(("missions", i))
         records.append(Record(MISSIONS, mission, lines))
     return records, problems
@@ -109,7 +113,7 @@ def load(root: Path, use_cache: bool = True, signatures: bool = True) -> Dataset
     are taken from the record cache instead of being parsed again. Without `signatures`, the
     signatures are left out: `stream_signatures` yields them one at a time (validation).
     """
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         ds = _load(root, use_cache, signatures)
     return ds
 
@@ -117,11 +121,11 @@ def load(root: Path, use_cache: bool = True, signatures: bool = True) -> Dataset
 def stream_signatures(ds: Dataset, use_cache: bool = True) -> Iterator[Record[Signature]]:
     """The signatures of a Dataset loaded without them, one at a time in path order; their
     per-file problems are added to `ds.problems` as they are met."""
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         yield from folders.stream(ds.root, SIGNATORIES, Signature, ds.problems, use_cache)
 
 
-class _no_cyclic_gc:  # a context manager, named like one
+class no_cyclic_gc:  # a context manager, named like one
     """100,000 records only grow the heap: cyclic collections would rescan it again and again."""
 
     def __enter__(self) -> None:

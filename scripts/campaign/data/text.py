@@ -44,9 +44,16 @@ def _invisible(ch: str) -> bool:
     return any(low <= code <= high for low, high in _INVISIBLE)
 
 
+_ASCII_BAD = (re.compile(r"[\x00-\x1f\x7f]"), re.compile(r"[\x00-\x09\x0b-\x1f\x7f]"))
+"""The forbidden ASCII code points (category Cc), and the same without the line feed."""
+
+
 def bad_character(text: str, allow_newlines: bool = False) -> str | None:
     """Describe the first forbidden code point in `text` (control, format, private-use,
     unassigned, line separators), or None when it is clean."""
+    if text.isascii():  # only controls are forbidden in ASCII: one regular expression (paths, most names)
+        found = _ASCII_BAD[allow_newlines].search(text)
+        return describe(found.group()) if found else None
     for ch in text:
         if allow_newlines and ch == "\n":
             continue

@@ -24,10 +24,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from campaign.core.errors import CampaignError, Problem
-from campaign.data import duplicates
+from campaign.data import dataset, duplicates
 from campaign.data.checks import unknown_mission
 from campaign.data.dataset import Dataset
-from campaign.data.models import Dispatch, Mission, Signature
+from campaign.data.models import Campaign, Dispatch, Mission, Signature
 from campaign.records.routes import Route, failures, route
 
 Phase = Literal["before", "waiting", "due", "grace", "after"]
@@ -135,14 +135,19 @@ def plan(ds: Dataset, now: dt.datetime, force: bool = False, missions: Iterable[
     campaign = ds.campaign
     if campaign is None:
         raise CampaignError([Problem("data/campaign.yaml", 1, "the campaign settings did not load; run `campaign validate`")])
-    d = campaign.dispatch
     by_id = ds.mission_by_id
     wanted = set(missions)
     unknown = sorted(wanted - set(by_id))
     if unknown:
         raise CampaignError([Problem("--mission", 1, unknown_mission(m, by_id)) for m in unknown])
-    result = Plan(now=now, forced=force, missions={})
     bad = set(failures(ds.root) if failing is None else failing)
+    with dataset.no_cyclic_gc():  # 100,000 letters only add to the heap (see dataset.load)
+        return _plan(ds, campaign, by_id, wanted, Plan(now=now, forced=force, missions={}), bad)
+
+
+def _plan(ds: Dataset, campaign: Campaign, by_id: dict[str, Mission], wanted: set[str], result: Plan,
+          bad: set[str]) -> Plan:
+    d, now = campaign.dispatch, result.now
     seen: set[str] = set()
     grouped: dict[str, list[tuple[str, Signature]]] = {}
     for rec in sorted(ds.signatures, key=lambda r: r.path):
