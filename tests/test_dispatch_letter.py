@@ -47,7 +47,7 @@ def test_a_hostile_name_is_plain_text_and_escaped_in_html(ctx) -> None:  # type:
     html = msg.get_body(("html",)).get_content()
     assert name in plain
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "**Bold** [x](https://evil.example) &amp; &quot;Q&quot;" in html
+    assert "**Bold** [x](https://evil.example) &amp; &#34;Q&#34;" in html  # as letter.as_html escapes it
     assert "<a " not in html and "<strong>" not in html
 
 

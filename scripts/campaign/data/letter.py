@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Protocol
 
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -102,6 +102,16 @@ ENGLISH: Words = _English()
 @lru_cache(maxsize=16)
 def _compiled(template: str) -> Template:
     return _ENV.from_string(template)
+
+
+@lru_cache(maxsize=16)
+def prints_signer(template: str) -> bool:
+    """True when the template only prints `{{ signer }}` as it is: never filters, tests, assigns
+    or passes it to anything. Its text for one signer is then its text for a stand-in with the
+    signer put in the stand-in's place (how dispatch renders a mission's letter once)."""
+    tree = _ENV.parse(template)
+    printed = sum(isinstance(n, nodes.Name) and n.name == "signer" for out in tree.find_all(nodes.Output) for n in out.nodes)
+    return printed == sum(n.name == "signer" for n in tree.find_all(nodes.Name))
 
 
 def render(template: str, ctx: LetterContext) -> str:
@@ -234,10 +244,16 @@ def versions(files: dict[str, LetterFile], campaign: Campaign, used: Iterable[st
     return [files[locales.DEFAULT], *(lf for lf in found if lf.lang != locales.DEFAULT)]
 
 
+def target(campaign: Campaign, lang: str) -> str:
+    """The government the letter in `lang` is addressed to (`campaign.text(lang).target`, without
+    building the texts)."""
+    found = campaign.translations.get(lang)
+    return (found.target if found else None) or campaign.target
+
+
 def part(lf: LetterFile, campaign: Campaign, mission: Mission, signer: str) -> Part:
     """One version of the letter, rendered for `mission` and signed by `signer`."""
-    target = campaign.text(lf.lang).target or campaign.target
-    ctx = LetterContext.build(mission, target, campaign.dispatch.date, signer, lf.lang)
+    ctx = LetterContext.build(mission, target(campaign, lf.lang), campaign.dispatch.date, signer, lf.lang)
     return Part(lf.lang, render(lf.text, ctx).rstrip("\n"), heading(lf))
 
 
@@ -266,7 +282,8 @@ def body(template: str, campaign: Campaign, mission: Mission, sigs: Sequence[Sig
     return text(parts({locales.DEFAULT: LetterFile(locales.DEFAULT, "", template)}, campaign, mission, sigs, mark=mark))
 
 
-_ITEM = re.compile(r"^(\d+\.|[-*])\s+")
+LIST_ITEM = re.compile(r"^(\d+\.|[-*])\s+")
+"""What starts a list item in the letter's text (`blocks`)."""
 
 
 def blocks(text: str) -> list[tuple[str, list[list[str]]]]:
@@ -275,13 +292,13 @@ def blocks(text: str) -> list[tuple[str, list[list[str]]]]:
     found: list[tuple[str, list[list[str]]]] = []
     for block in re.split(r"\n\s*\n", text.strip("\n")):
         lines = block.split("\n")
-        if not _ITEM.match(lines[0]):
+        if not LIST_ITEM.match(lines[0]):
             found.append(("p", [lines]))
             continue
         items: list[list[str]] = []
         for line in lines:
-            if _ITEM.match(line):
-                items.append([_ITEM.sub("", line).strip()])
+            if LIST_ITEM.match(line):
+                items.append([LIST_ITEM.sub("", line).strip()])
             elif items:
                 items[-1].append(line.strip())
         found.append(("ol" if lines[0][0].isdigit() else "ul", items))

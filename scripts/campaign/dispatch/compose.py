@@ -16,14 +16,12 @@ lists every language of the letter."""
 
 from __future__ import annotations
 
-import binascii
 import datetime as dt
 import email.policy
 import hashlib
 import html as _html
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -31,16 +29,28 @@ from functools import lru_cache
 
 from campaign.core.errors import LetterError
 from campaign.data import letter, locales
-from campaign.data.letter import NAME_END, NAME_START, LetterContext, Part, Words, as_html, render, signer_line
+from campaign.data.letter import NAME_END, NAME_START, Part, Words, as_html
 from campaign.data.models import Campaign, Mission, Signature
 from campaign.data.text import bad_character
 from campaign.data.translations import LetterFile
+from campaign.dispatch import frames
 
 
 def message_id(campaign: Campaign, key: str, letter_version: str) -> str:
     """`<campaign-id.date.key.version@sender-domain>`: the same letter always gets the same id."""
     domain = _ascii_domain(campaign.dispatch.sender.email)
-    return f"<{campaign.id}.{campaign.dispatch.date:%Y%m%d}.{key}.{letter_version}@{domain}>"
+    return _id_prefix(campaign.id, campaign.dispatch.date) + f"{key}.{letter_version}@{domain}>"
+
+
+@lru_cache(maxsize=64)
+def _id_prefix(campaign_id: str, date: dt.date) -> str:
+    return f"<{campaign_id}.{date:%Y%m%d}."
+
+
+@lru_cache(maxsize=4)
+def _date(moment: dt.datetime) -> str:
+    """The Date header of a moment (to the second: letters in the same second share it)."""
+    return format_datetime(moment)
 
 
 def to_html(text: str | Sequence[Part], lang: str = "en") -> str:
@@ -129,26 +139,36 @@ def _envelope(sender: tuple[str, str], to: tuple[str, str], reply_to: str | None
     return tuple(folded)
 
 
-SIGNER, _PROBE = "\ue002", "\ue003"  # private-use: never in a name, a mission or the letter (data.text)
-_FRAMES: dict[tuple[str, ...], tuple[str, str] | None] = {}
+_FRAMES: dict[tuple[object, ...], frames.Frame | None] = {}
 
 
-def _frame(campaign: Campaign, template: str, mission: Mission, lang: str) -> tuple[str, str] | None:
-    """A mission's letter (text, HTML) with SIGNER where the signer goes, made once per mission;
-    None when the template does more with `{{ signer }}` than print it (then each letter is
-    rendered on its own)."""
-    key = (template, campaign.target, str(campaign.dispatch.date), mission.id, mission.name, mission.city,
-           mission.country, lang)
-    if key not in _FRAMES:
+def _frame(campaign: Campaign, files: dict[str, LetterFile], mission: Mission, sig: Signature, lang: str,
+           fallback: bool) -> frames.Frame | None:
+    """The frame of a one-signer letter (`frames`): made once per mission and set of versions,
+    found again by what the letter is made of."""
+    versions = letter.versions(files, campaign, [sig.language])
+    key = (lang, fallback, mission.id, mission.name, mission.city, mission.country, campaign.dispatch.date,
+           *((lf.lang, lf.text, lf.status, letter.target(campaign, lf.lang)) for lf in versions))
+    found = _FRAMES.get(key, _FRAMES)
+    if found is _FRAMES:
         if len(_FRAMES) > 4096:
             _FRAMES.clear()
-        ctx = LetterContext.build(mission, campaign.target, campaign.dispatch.date, SIGNER)
-        text = render(template, ctx).rstrip("\n") + "\n"
-        probe = render(template, replace(ctx, signer=_PROBE)).rstrip("\n") + "\n"
-        html = to_html(text, lang)
-        fits = text.count(SIGNER) == 1 and text.replace(SIGNER, _PROBE) == probe and html.count(SIGNER) == 1
-        _FRAMES[key] = (text, html) if fits else None
-    return _FRAMES[key]
+        if not all(letter.prints_signer(lf.text) for lf in versions):
+            _FRAMES[key] = None
+            return None
+        chosen = {lf.lang: lf for lf in versions}
+
+        def parts(signer: str) -> list[Part]:
+            made = [letter.part(lf, campaign, mission, signer) for lf in chosen.values()]
+            return [_fallback_line(mission, lang), *made] if fallback else made
+
+        found = _FRAMES[key] = frames.make(parts, letter.text, lambda found: to_html(found, lang))
+    return found  # type: ignore[return-value]
+
+
+def _fallback_line(mission: Mission, lang: str) -> Part:
+    return Part(lang, f"[This letter is for the {mission.name} ({mission.city}, {locales.country_name(mission.country)}), "
+                      "which has no working email address: please pass it on.]")
 
 
 @lru_cache(maxsize=4096)
@@ -185,16 +205,12 @@ def key_from_envelope(campaign: Campaign, address: str) -> str | None:
     return None
 
 
-def _part(subtype: str, text: str) -> EmailMessage:
-    """A text/<subtype> UTF-8 part: 7bit when plain ASCII with short lines, else quoted-printable."""
+def _part(subtype: str, encoding: str, payload: str) -> EmailMessage:
+    """A text/<subtype> UTF-8 part with its payload already encoded (`frames.encode`)."""
     part = EmailMessage(policy=POLICY)
     part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
-    if text.isascii() and max(map(len, text.splitlines()), default=0) <= 998:
-        part.set_raw("Content-Transfer-Encoding", "7bit")
-        part.set_payload(text)
-    else:
-        part.set_raw("Content-Transfer-Encoding", "quoted-printable")
-        part.set_payload(binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii"))
+    part.set_raw("Content-Transfer-Encoding", encoding)
+    part.set_payload(payload)
     return part
 
 
@@ -233,22 +249,21 @@ def compose(
     msgid = msgid or message_id(campaign, key, letter_version)
     if not msgid.isascii() or not re.fullmatch(r"<[^<>\s@]+@[^<>\s@]+>", msgid):
         raise LetterError(f"the Message-ID {msgid!r} is not of the form <id@domain>")
-    english = {lang: LetterFile(lang, "", template)}
-    files = files if files is not None else english
-    single = len(sigs) == 1 and not fallback and len(letter.versions(files, campaign, [sigs[0].language])) == 1
-    frame = _frame(campaign, template, mission, lang) if single else None
-    if frame is not None:  # one signer, English only: the letter rendered once per mission, the signer put in
-        signer = signer_line(sigs[0], mark=True)
-        text = frame[0].replace(SIGNER, signer.replace(NAME_START, "").replace(NAME_END, ""))
-        html = frame[1].replace(SIGNER, _html.escape(signer).replace(NAME_START, "<bdi>").replace(NAME_END, "</bdi>"))
-        languages = lang
+    files = files if files is not None else {lang: LetterFile(lang, "", template)}
+    words = words or (lambda _: letter.ENGLISH)
+    frame = _frame(campaign, files, mission, sigs[0], lang, fallback) if len(sigs) == 1 else None
+    lines = frame.signers(sigs[0], words) if frame is not None else None
+    if frame is not None and lines is not None:  # the mission's letter made once, the signer put in
+        text, plain, plain_body = frame.text.encoded(lines[0])
+        html, markup, html_body = frame.html.encoded(lines[1])
+        languages = frame.languages
     else:
-        parts = letter.parts(files, campaign, mission, sigs, words or (lambda _: letter.ENGLISH), mark=True)
+        parts = letter.parts(files, campaign, mission, sigs, words, mark=True)
         if fallback:
-            parts.insert(0, Part(lang, f"[This letter is for the {mission.name} ({mission.city}, "
-                                       f"{locales.country_name(mission.country)}), which has no working email address: please pass it on.]"))
+            parts.insert(0, _fallback_line(mission, lang))
         text = letter.text(parts).replace(NAME_START, "").replace(NAME_END, "")
         html, languages = to_html(parts, lang), ", ".join(dict.fromkeys(p.lang for p in parts))
+        (plain, plain_body), (markup, html_body) = frames.encode(text), frames.encode(html)
     # One boundary per mission and letter version (its header is then parsed once, not per
     # letter); a letter whose text contains it, however unlikely, gets its own.
     boundary = "=_" + hashlib.sha256(f"{campaign.id}\0{mission.id}\0{letter_version}".encode()).hexdigest()[:32]
@@ -263,10 +278,10 @@ def compose(
     if redirect:
         original = _envelope((d.sender.name, d.sender.email), (name, to), None, d.subject)
         msg.set_raw("X-Campaign-Original-To", dict(original)["To"])
-    msg.set_raw("Date", format_datetime(when or dt.datetime.now(dt.timezone.utc)))
+    msg.set_raw("Date", _date((when or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)))
     msg.set_raw("Message-ID", msgid)
     msg.set_raw("Content-Language", languages)
     msg.set_raw("MIME-Version", "1.0")
     msg.set_raw("Content-Type", f'multipart/alternative;\n boundary="{boundary}"')
-    msg.set_payload([_part("plain", text), _part("html", html)])
+    msg.set_payload([_part("plain", plain, plain_body), _part("html", markup, html_body)])
     return msg

@@ -39,7 +39,7 @@ from campaign.core.errors import CampaignError, LetterError, Problem
 from campaign.core.retry import backoff
 from campaign.data import letter as letters
 from campaign.data.dataset import Dataset
-from campaign.dispatch import compose
+from campaign.dispatch import compose, workers
 from campaign.dispatch.durable import AHEAD, Syncer
 from campaign.dispatch.planning import Plan, plan
 from campaign.dispatch.throttle import Throttle
@@ -120,6 +120,16 @@ class Dispatcher:
             files=self.ds.letter_files, words=self.words,
         )
 
+    def _problem(self, pending: Pending, keep: bool = False) -> str | None:
+        """Why the letter cannot be composed, or None (with `keep`, the message is kept to send)."""
+        try:
+            message = self.compose(pending)
+        except LetterError as exc:
+            return f"{pending.mission.mission.id}: {exc}"
+        if keep:
+            pending.message = message
+        return None
+
     # --- the run ------------------------------------------------------------------------
 
     def run(self) -> Result:
@@ -133,12 +143,8 @@ class Dispatcher:
             the_plan = result.plan = plan(self.ds, s.now, s.force, s.missions)
         chosen = self.select(the_plan)
         result.selected = [p.letter.key for p in chosen]
-        if s.dry_run:
-            for pending in chosen:
-                try:
-                    self.compose(pending)
-                except LetterError as exc:
-                    result.problems.append(f"{pending.mission.mission.id}: {exc}")
+        if s.dry_run:  # every letter composed, in worker processes when there are many (dispatch.workers)
+            result.problems += [p for p in workers.forked_map(self._problem, chosen) if p is not None]
             result.elapsed = self.clock() - started
             return result
         if chosen and self.backend is None:
@@ -290,14 +296,10 @@ class Dispatcher:
 
     def _composed(self, pending: Pending, result: Result | None = None) -> bool:
         """Compose the letter once; a problem is reported (with `result`) and it is not sent."""
-        if pending.message is None:
-            try:
-                pending.message = self.compose(pending)
-            except LetterError as exc:
-                if result is not None:
-                    result.problems.append(f"{pending.mission.mission.id}: {exc}")
-                return False
-        return True
+        problem = self._problem(pending, keep=True) if pending.message is None else None
+        if problem is not None and result is not None:
+            result.problems.append(problem)
+        return problem is None
 
     def _attempt(self, pending: Pending, result: Result, upcoming: Sequence[Pending] = ()) -> Outcome | None:
         item, mission = pending.letter, pending.mission.mission
