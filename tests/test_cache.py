@@ -119,7 +119,8 @@ def test_records_are_constructed_as_model_construct_makes_them() -> None:
         made, expected = folders._construct(Signature)(dict(data)), Signature.model_construct(**dict(data))
         assert made == expected and repr(made) == repr(expected)
         assert made.model_fields_set == expected.model_fields_set and made.model_dump() == expected.model_dump()
-        assert (made.__pydantic_extra__, made.__pydantic_private__) == (expected.__pydantic_extra__, expected.__pydantic_private__)
+        assert (made.__pydantic_extra__, made.__pydantic_private__) == (expected.__pydantic_extra__,
+                                                                         expected.__pydantic_private__)
     action = {"type": "delivery", "mission": "pt-lisbon", "date": dt.date(2026, 12, 10), "by": "Ana", "description": "Handed in."}
     one, two = folders._construct(Action)(dict(action)), folders._construct(Action)(dict(action))
     assert one == Action.model_construct(**action) and one.photos == [] and one.photos is not two.photos  # a list default

@@ -23,8 +23,8 @@ from campaign.i18n import catalogues
 from campaign.records.ledger import Ledger
 from support.dispatch import ALL_DUE, add_signatures
 
-NAMES = ["Ana Pereira", "O'Brien & \"Sons\"", "<b>Zoë</b> Ørsted-Łukasz 明", "\u05e9\u05e8\u05d4 \u05db\u05d4\u05df", "محمد الخطيب",
-         "Jean=Pierre", "A" * 90 + " B" * 30, "- Ana", "1. Rui", "Eva\\", "Zoë  Ørsted", "x" * 1200]
+NAMES = ["Ana Pereira", "O'Brien & \"Sons\"", "<b>Zoë</b> Ørsted-Łukasz 明", "\u05e9\u05e8\u05d4 \u05db\u05d4\u05df",
+         "محمد الخطيب", "Jean=Pierre", "A" * 90 + " B" * 30, "- Ana", "1. Rui", "Eva\\", "Zoë  Ørsted", "x" * 1200]
 LANGUAGES = [None, "es", "pt", "fr", "ar", "de"]
 
 
