@@ -387,3 +387,25 @@ def test_what_a_refusal_is_about(stage: str, reply: str, rcpt: str | None, scope
     from campaign.mail.replies import scope as about
 
     assert about(stage, reply.partition(" ")[2], rcpt) == scope
+
+
+def test_plain_addresses_read_as_the_email_package_reads_them() -> None:
+    import random
+    import smtplib
+    from email.utils import getaddresses
+
+    from campaign.mail.base import _parsed, plain_address
+
+    rng = random.Random(3)
+    pieces = ["a", "Z", "0", ".", "..", "+", "=", "/", "'", "-", "_", "~", "@", " ", '"', "<", ">", ",", "(", ")", "[",
+              "é", "xn--bcher-kva", "bounces+s-1f0c"]
+    values = ["<bounces+s-1f0c@campaign.example.org>", "lisbon.test@example.org", "Ann <a@b>", "<a@b", "a@b>", "<>"]
+    values += ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 9))) for _ in range(3000)]
+    for value in values:
+        expected = tuple(addr for _, addr in getaddresses([value]) if addr)
+        if plain_address(value) is not None:
+            assert (plain_address(value),) == expected, value
+            assert f"<{plain_address(value)}>" == smtplib.quoteaddr(value), value
+        assert _parsed(value) == expected, value
+    assert plain_address("<bounces+s-1f0c@campaign.example.org>") == "bounces+s-1f0c@campaign.example.org"
+    assert plain_address('"a b"@c') is None and plain_address("Ann <a@b>") is None

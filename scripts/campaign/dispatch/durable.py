@@ -42,6 +42,11 @@ class Syncer:
         self.last = self._pool.submit(sync)
         return self.last
 
+    @property
+    def idle(self) -> bool:
+        """True when no fsync is running (the next batch may be declared)."""
+        return self.last is None or self.last.done()
+
     def wait(self) -> None:
         """Wait for the last fsync started (before the ledger file is closed or pushed)."""
         if self.last is not None:

@@ -307,7 +307,7 @@ class Dispatcher:
             return None
         message = pending.message
         assert message is not None
-        msgid = str(message["Message-ID"])
+        msgid = self._msgid(pending)  # what compose put in (parsing the header costs more than composing)
         count = len(item.signatures)
         way = pending.mission.route.kind
         backend = self.backend
@@ -319,10 +319,10 @@ class Dispatcher:
         if pending.declared is not None and self.boot:  # declared ahead: now in hand
             self.ledger.append(item.key, "sending", mission.id, msgid, attempt=pending.attempt, signatures=count,
                                run=self.run_id, to=pending.address, route=way, held=True)
-        # declare the next letters in a batch when few are left, so one fsync covers several
+        # declare the next letters whenever the last fsync is done, so one fsync covers all declared since
         ahead = [u for u in upcoming if self._composed(u)]
         fresh = [pending] if pending.declared is None else []
-        if fresh or sum(u.declared is not None for u in ahead) <= AHEAD // 2:
+        if fresh or self.syncer.idle:
             fresh += [u for u in ahead if u.declared is None]
         for p in fresh:
             self._declare(p, p is not pending)

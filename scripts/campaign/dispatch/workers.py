@@ -4,7 +4,7 @@ A dry run composes every letter it would send: that is how a letter that cannot 
 before the day. Letters are independent CPU work, so `forked_map` cuts them into one contiguous
 run per process (`folders.jobs()`, CAMPAIGN_JOBS; a mission's letters stay together, so each
 process makes a mission's frames once) and forked children take all runs but the first, which
-this process takes meanwhile. A child inherits the loaded data and the plan copy-on-write, so
+this process takes meanwhile (its first item before the fork, so what that loads is shared). A child inherits the loaded data and the plan copy-on-write, so
 nothing is pickled or imported again; it sends back its results as JSON through a pipe and
 leaves with `os._exit`.
 
@@ -39,9 +39,10 @@ def forked_map(fn: Callable[[T], str | None], items: Sequence[T]) -> list[str | 
             return [fn(item) for item in items]
     size = -(-len(items) // processes)
     runs = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    children = [(_fork(fn, items, run), run) for run in runs[1:]]
     with dataset.no_cyclic_gc():
-        found: list[str | None] = [fn(items[i]) for i in runs[0]]
+        found: list[str | None] = [fn(items[0])]  # what the first loads (locale data), the children inherit
+        children = [(_fork(fn, items, run), run) for run in runs[1:]]
+        found += [fn(items[i]) for i in runs[0][1:]]
         for child, run in children:
             got = _collect(*child) if child else None
             found += got if got is not None and len(got) == len(run) else [fn(items[i]) for i in run]

@@ -43,7 +43,7 @@ from email.message import EmailMessage
 from functools import lru_cache
 
 from campaign.core.errors import BackendError
-from campaign.mail.base import BaseBackend, BeforeData, Outcome, envelope_sender, recipients
+from campaign.mail.base import BaseBackend, BeforeData, Outcome, envelope_sender, plain_address, recipients
 from campaign.mail.replies import scope
 
 SECURITY = ("starttls", "ssl", "none")
@@ -240,8 +240,10 @@ class SmtpBackend(BaseBackend):
         options = ["SMTPUTF8"] if international else []
         if not data.isascii() and conn.has_extn("8bitmime"):
             options.append("BODY=8BITMIME")
+        if international:
+            conn.command_encoding = "utf-8"  # what smtplib's `mail` does for SMTPUTF8
         try:
-            code, reply = conn.mail(sender, options)
+            code, reply = _command(conn, "mail", "FROM:", sender, options)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             raise _Stale(_describe(exc)) from None
         if code != 250:
@@ -252,7 +254,7 @@ class SmtpBackend(BaseBackend):
             return self._refused("MAIL FROM", code, reply, "MAIL FROM")
         for rcpt in rcpts:
             try:
-                code, reply = conn.rcpt(rcpt)
+                code, reply = _command(conn, "rcpt", "TO:", rcpt)
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
                 self._drop()
                 return Outcome("deferred", f"connection to {self.address} lost at RCPT TO: {_describe(exc)}")
@@ -317,6 +319,15 @@ class SmtpBackend(BaseBackend):
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
         return data + b".\r\n"
+
+
+def _command(conn: smtplib.SMTP, verb: str, head: str, address: str, options: list[str] | None = None) -> tuple[int, bytes]:
+    """smtplib's `mail` and `rcpt`: the address quoted by `smtplib.quoteaddr` only when it is not
+    plain (its parser costs more than the rest of a letter's transaction)."""
+    plain = plain_address(address)
+    quoted = f"<{plain}>" if plain else smtplib.quoteaddr(address)
+    conn.putcmd(verb, f"{head}{quoted}" + "".join(f" {o}" for o in options or ()))
+    return conn.getreply()
 
 
 _LEFT_OUT = frozenset({"bcc", "return-path"})
