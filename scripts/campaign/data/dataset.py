@@ -126,13 +126,21 @@ def stream_signatures(ds: Dataset, use_cache: bool = True) -> Iterator[Record[Si
 
 
 class no_cyclic_gc:  # a context manager, named like one
-    """100,000 records only grow the heap: cyclic collections would rescan it again and again."""
+    """100,000 records only grow the heap: cyclic collections would rescan it again and again.
+
+    With `keep`, what was made inside is frozen on the way out (`gc.freeze`): the rest of a one-shot
+    command never rescans it either (cyclic garbage made inside then stays: for bounded work only)."""
+
+    def __init__(self, keep: bool = False) -> None:
+        self.keep = keep
 
     def __enter__(self) -> None:
         self.collecting = gc.isenabled()
         gc.disable()
 
     def __exit__(self, *exc: object) -> None:
+        if self.keep:
+            gc.freeze()
         if self.collecting:
             gc.enable()
 

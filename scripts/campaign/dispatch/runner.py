@@ -37,6 +37,7 @@ from email.message import EmailMessage
 
 from campaign.core.errors import CampaignError, LetterError, Problem
 from campaign.core.retry import backoff
+from campaign.data import dataset
 from campaign.data import letter as letters
 from campaign.data.dataset import Dataset
 from campaign.dispatch import compose, workers
@@ -135,16 +136,18 @@ class Dispatcher:
     def run(self) -> Result:
         started = self.clock()
         s = self.settings
-        the_plan = plan(self.ds, s.now, s.force, s.missions)
-        result = Result(the_plan, s.dry_run)
-        self._recover(result)
-        self._requeue(the_plan, result)
-        if s.retry_failed and result.requeued and not s.dry_run:  # their addresses are no longer failing
-            the_plan = result.plan = plan(self.ds, s.now, s.force, s.missions)
-        chosen = self.select(the_plan)
-        result.selected = [p.letter.key for p in chosen]
-        if s.dry_run:  # every letter composed, in worker processes when there are many (dispatch.workers)
-            result.problems += [p for p in workers.forked_map(self._problem, chosen) if p is not None]
+        with dataset.no_cyclic_gc():  # bounded work over every letter (see dataset.load)
+            the_plan = plan(self.ds, s.now, s.force, s.missions)
+            result = Result(the_plan, s.dry_run)
+            self._recover(result)
+            self._requeue(the_plan, result)
+            if s.retry_failed and result.requeued and not s.dry_run:  # their addresses are no longer failing
+                the_plan = result.plan = plan(self.ds, s.now, s.force, s.missions)
+            chosen = self.select(the_plan)
+            result.selected = [p.letter.key for p in chosen]
+            if s.dry_run:  # every letter composed, in worker processes when there are many (dispatch.workers)
+                result.problems += [p for p in workers.forked_map(self._problem, chosen) if p is not None]
+        if s.dry_run:
             result.elapsed = self.clock() - started
             return result
         if chosen and self.backend is None:

@@ -22,6 +22,7 @@ outside data/dispatch/. `plan=True` prints the throttle's forecast instead (`for
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import signal
 from collections.abc import Callable
@@ -81,51 +82,53 @@ def run(root: Path, *, backend: str = "file", outbox: Path | None = None, now: s
         warn: Echo = print) -> report.Report | forecast.Forecast:
     """Send what is due (see `Dispatcher`); the options are `campaign dispatch`'s."""
     moment = planning.parse_now(now) if now else dt.datetime.now(dt.timezone.utc)
-    ds = load(root, warn)
-    assert ds.campaign is not None
-    official = backend not in REHEARSING and not redirect_to and ledger_path is None
-    branch = ds.campaign.dispatch.ledger_branch
-    checkpoint.prepare(root, branch, send=official and not (plan or dry_run), local=local_ledger, warn=warn)
-    if plan:
-        return forecast.forecast(planning.plan(ds, moment, True, missions), ds.campaign.dispatch)
-    redirect = _address(redirect_to) if redirect_to else None
-    wanted = tuple(k for k in resend_unknown if k.lower() not in ("", "false", "no", "0"))
-    wanted = tuple("all" if k.lower() in ("true", "yes", "1") else k for k in wanted)
-    settings = Settings(now=moment, force=force, missions=missions, limit=limit, dry_run=dry_run,
-                        resend_unknown=wanted, retry_failed=retry_failed, redirect=redirect, attempts=attempts,
-                        backoff=backoff, max_backoff=max_backoff, time_budget=time_budget,
-                        checkpoint_every=checkpoint_every if push else None)
-    options: dict[str, object] = {"outbox": outbox or root / "outbox"} if backend == "file" else {}
-    mailer = None if dry_run else mail.get_backend(backend, **options)
-    use_throttle = backend == "smtp" if throttle is None else throttle
-    limits = Throttle.from_settings(ds.campaign.dispatch.throttle) if use_throttle else None
-    book = ledger_for(root, ds.campaign, backend, redirect, ledger_path)
-    pushing = push and not dry_run and book.rel == ledger.path_for(ds.campaign)
-    if pushing:  # the branch made, and what only this side has, before the first letter; a refusal stops here
-        warn(checkpoint.push_ledger(root, branch=branch, start=True))
-    refused: list[str] = []
-    with book:
+    bounded = dataset.no_cyclic_gc(keep=True) if dry_run or plan else contextlib.nullcontext()
+    with bounded:  # a dry run's data only grows, then the command ends: no collection need rescan it
+        ds = load(root, warn)
+        assert ds.campaign is not None
+        official = backend not in REHEARSING and not redirect_to and ledger_path is None
+        branch = ds.campaign.dispatch.ledger_branch
+        checkpoint.prepare(root, branch, send=official and not (plan or dry_run), local=local_ledger, warn=warn)
+        if plan:
+            return forecast.forecast(planning.plan(ds, moment, True, missions), ds.campaign.dispatch)
+        redirect = _address(redirect_to) if redirect_to else None
+        wanted = tuple(k for k in resend_unknown if k.lower() not in ("", "false", "no", "0"))
+        wanted = tuple("all" if k.lower() in ("true", "yes", "1") else k for k in wanted)
+        settings = Settings(now=moment, force=force, missions=missions, limit=limit, dry_run=dry_run,
+                            resend_unknown=wanted, retry_failed=retry_failed, redirect=redirect, attempts=attempts,
+                            backoff=backoff, max_backoff=max_backoff, time_budget=time_budget,
+                            checkpoint_every=checkpoint_every if push else None)
+        options: dict[str, object] = {"outbox": outbox or root / "outbox"} if backend == "file" else {}
+        mailer = None if dry_run else mail.get_backend(backend, **options)
+        use_throttle = backend == "smtp" if throttle is None else throttle
+        limits = Throttle.from_settings(ds.campaign.dispatch.throttle) if use_throttle else None
+        book = ledger_for(root, ds.campaign, backend, redirect, ledger_path)
+        pushing = push and not dry_run and book.rel == ledger.path_for(ds.campaign)
+        if pushing:  # the branch made, and what only this side has, before the first letter; a refusal stops here
+            warn(checkpoint.push_ledger(root, branch=branch, start=True))
+        refused: list[str] = []
+        with book:
 
-        def save() -> None:
-            book.close()  # reopened by the next append, also if the push merged lines into the file
-            try:
-                warn(checkpoint.push_ledger(root, branch=branch))
-            except checkpoint.Refused as exc:
-                refused.append(exc.message)
-                runner.stop_requested = "the ledger push was refused"
-            except CampaignError as exc:
-                warn(f"warning: checkpoint failed, continuing: {exc}")
+            def save() -> None:
+                book.close()  # reopened by the next append, also if the push merged lines into the file
+                try:
+                    warn(checkpoint.push_ledger(root, branch=branch))
+                except checkpoint.Refused as exc:
+                    refused.append(exc.message)
+                    runner.stop_requested = "the ledger push was refused"
+                except CampaignError as exc:
+                    warn(f"warning: checkpoint failed, continuing: {exc}")
 
-        runner = Dispatcher(ds, mailer, book, settings, limits, checkpoint=save if pushing else None,
-                            progress=warn if verbose else None)
-        result = _with_signals(runner)
-        summary = report.build(result, book)
-    if pushing:
-        save()
-    if refused and not result.fatal:
-        result.fatal = refused[-1]
-    summary.write_step_summary()
-    return summary
+            runner = Dispatcher(ds, mailer, book, settings, limits, checkpoint=save if pushing else None,
+                                progress=warn if verbose else None)
+            result = _with_signals(runner)
+            summary = report.build(result, book)
+        if pushing:
+            save()
+        if refused and not result.fatal:
+            result.fatal = refused[-1]
+        summary.write_step_summary()
+        return summary
 
 
 def campaign_ledger(root: Path, campaign: Campaign, ledger_path: Path | None, warn: Echo) -> Ledger:
