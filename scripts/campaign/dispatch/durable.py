@@ -4,10 +4,12 @@ The rule: a letter's `sending` line is on disk before its DATA. An fdatasync cos
 as sending a letter to a server on loopback, so a run neither waits for one per letter nor
 spends one per line:
 
-- a letter's `sending` line is written before MAIL FROM; when at most half of the next `AHEAD`
-  letters are declared, their `sending` lines go in the same write (declared ahead), and a
-  worker thread (`Syncer`) fsyncs them all while MAIL FROM and RCPT TO go out; the backend's
-  `before_data` waits for that fsync. One fsync covers several letters;
+- a letter's `sending` line is written before MAIL FROM; whenever the last fsync is done, the
+  `sending` lines of the next `AHEAD` letters not yet declared go in the same write (declared
+  ahead), and a worker thread (`Syncer`) fsyncs them all while MAIL FROM and RCPT TO go out; the
+  backend's `before_data` waits for that fsync. One fsync covers as many letters as were sent
+  while the last one ran (group commit: a slow disk gets larger batches, never more than
+  `AHEAD` letters ahead);
 - taking a letter declared ahead in hand writes its `sending` line again (without the `ahead`
   mark) together with the previous letter's outcome, in one write that the next fsync covers;
 - while the server works on a message (`mail.base.Meanwhile`), the next letter is composed and
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 AHEAD = 6
-"""Letters declared `sending` ahead of the one in hand (a new batch when half are sent)."""
+"""Letters declared `sending` ahead of the one in hand, at most."""
 
 
 class Syncer:

@@ -322,10 +322,10 @@ class Dispatcher:
         if pending.declared is not None and self.boot:  # declared ahead: now in hand
             self.ledger.append(item.key, "sending", mission.id, msgid, attempt=pending.attempt, signatures=count,
                                run=self.run_id, to=pending.address, route=way, held=True)
-        # declare the next letters whenever the last fsync is done, so one fsync covers all declared since
+        # declare the next letters when half of those ahead are sent and the last fsync is done: one covers several
         ahead = [u for u in upcoming if self._composed(u)]
         fresh = [pending] if pending.declared is None else []
-        if fresh or self.syncer.idle:
+        if fresh or self.syncer.idle and sum(u.declared is not None for u in ahead) <= AHEAD // 2:
             fresh += [u for u in ahead if u.declared is None]
         for p in fresh:
             self._declare(p, p is not pending)
