@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from campaign.core.errors import LetterError
-from campaign.data import dataset
+from campaign.data import dataset, letter
 from campaign.data.models import Signature
 from campaign.dispatch import compose as mime
 from campaign.dispatch import frames, workers
@@ -144,3 +144,30 @@ def test_a_dry_run_in_workers_reports_each_letter_that_cannot_be_made(repo: Path
     assert expected and [p.rsplit(" in ", 1)[0] for p in result.problems] == expected
     assert len({p.rsplit(" in ", 1)[1] for p in result.problems}) == 2, "composed in two processes"
     assert not (repo / "none.jsonl").exists()
+
+
+def test_which_templates_only_print_the_signer(repo: Path) -> None:
+    assert letter.prints_signer("Dear all,\n\n{{ signer }}\n") and letter.prints_signer("No signer at all.\n")
+    assert letter.prints_signer("{% if mission_country %}{{ signer }}{% endif %}\n")
+    for template in ("{{ signer | upper }}", "{% if signer %}x{% endif %}", "{% set signer = 'x' %}{{ signer }}",
+                     "{{ signer ~ '!' }}", "{{ signer[0] }}"):
+        assert not letter.prints_signer(template), template
+    ds = dataset.load(repo)
+    assert ds.campaign is not None
+    assert letter.target(ds.campaign, "en") == ds.campaign.target
+    for lang in ds.campaign.languages:
+        assert letter.target(ds.campaign, lang) == (ds.campaign.text(lang).target or ds.campaign.target)
+
+
+def test_a_dry_run_leaves_collection_on_and_its_data_frozen(repo: Path) -> None:
+    import gc
+
+    from campaign.dispatch import session
+
+    add_signatures(repo, "pt-lisbon", 3)
+    frozen = gc.get_freeze_count()
+    try:
+        session.run(repo, now=ALL_DUE, dry_run=True, warn=lambda _: None)
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
-from campaign.data import letter
+from campaign.data import letter, locales
 from campaign.data.letter import LIST_ITEM, NAME_END, NAME_START, Part
 from campaign.data.models import Signature
 
@@ -111,7 +111,7 @@ class Frame:
         the text around it (then the letter is rendered on its own)."""
         plain, html = [], []
         for lang in self.langs:
-            line = letter.signer_line(sig, words(lang) if lang != letter.locales.DEFAULT else letter.ENGLISH, mark=True)
+            line = letter.signer_line(sig, words(lang) if lang != locales.DEFAULT else letter.ENGLISH, mark=True)
             bare = line.replace(NAME_START, "").replace(NAME_END, "")
             if bare != bare.strip() or bare.endswith("\\") or LIST_ITEM.match(bare) or "\n" in bare:
                 return None
