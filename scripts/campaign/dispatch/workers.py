@@ -1,12 +1,13 @@
 """The dry run's letters composed in forked worker processes (ARCHITECTURE.md, "Scale": dispatch).
 
 A dry run composes every letter it would send: that is how a letter that cannot be made is found
-before the day. Letters are independent CPU work, so `forked_map` cuts them into one contiguous
-run per process (`folders.jobs()`, CAMPAIGN_JOBS; a mission's letters stay together, so each
-process makes a mission's frames once) and forked children take all runs but the first, which
-this process takes meanwhile (its first item before the fork, so what that loads is shared). A child inherits the loaded data and the plan copy-on-write, so
-nothing is pickled or imported again; it sends back its results as JSON through a pipe and
-leaves with `os._exit`.
+before the day. Letters are independent CPU work, so `forked_map` does the first here (what it
+loads, such as locale data, is then shared), cuts the rest into one contiguous run per worker
+(`folders.jobs()`, CAMPAIGN_JOBS; a mission's letters stay together, so each worker makes a
+mission's frames once) and forks a child for each. A child inherits the loaded data and the plan
+copy-on-write, so nothing is pickled or imported again; it sends back its results as JSON
+through a pipe and leaves with `os._exit`. This process only waits meanwhile: every page either
+side writes while a child lives is copied, which costs more than the composing it would do.
 
 Fork, not spawn (the record parsers spawn): a spawned worker would import the package and load
 the data again, more CPU than composing ten thousand letters takes. A fork is safe only without
@@ -27,8 +28,11 @@ from typing import TypeVar
 from campaign.data import dataset, folders
 
 T = TypeVar("T")
-PARALLEL_FROM = 2000
-"""Fork workers from this many items (a fork of a large process costs some tens of milliseconds)."""
+PARALLEL_FROM = 20_000
+"""Fork workers from this many letters. A letter made from its frame costs about 40 us, while
+forking the process that holds 100,000 records, and the pages either side then copies, cost
+0.3-0.5 s of CPU: at 12,000 letters two workers were no faster than one process, at 100,000 they
+saved 1-2 s of a 10-13 s dry run (benchmarks/results/dispatch-speed-2026-12-02.json)."""
 
 
 def forked_map(fn: Callable[[T], str | None], items: Sequence[T]) -> list[str | None]:
@@ -37,13 +41,12 @@ def forked_map(fn: Callable[[T], str | None], items: Sequence[T]) -> list[str | 
     if processes < 2 or len(items) < PARALLEL_FROM or not hasattr(os, "fork") or threading.active_count() > 1:
         with dataset.no_cyclic_gc():
             return [fn(item) for item in items]
-    size = -(-len(items) // processes)
-    runs = [range(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    size = -(-(len(items) - 1) // processes)
+    runs = [range(start, min(start + size, len(items))) for start in range(1, len(items), size)]
     with dataset.no_cyclic_gc():
         found: list[str | None] = [fn(items[0])]  # what the first loads (locale data), the children inherit
-        children = [(_fork(fn, items, run), run) for run in runs[1:]]
-        found += [fn(items[i]) for i in runs[0][1:]]
-        for child, run in children:
+        children = [(_fork(fn, items, run), run) for run in runs]
+        for child, run in children:  # this process waits: a page it wrote now would be copied for it
             got = _collect(*child) if child else None
             found += got if got is not None and len(got) == len(run) else [fn(items[i]) for i in run]
     return found
