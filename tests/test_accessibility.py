@@ -96,6 +96,11 @@ def serious(page: Any, where: str) -> list[str]:
             for v in response["violations"] if v["impact"] in BAD]
 
 
+def settled(page: Any) -> None:
+    """Wait until no CSS transition or animation runs: axe measures colours mid-fade otherwise."""
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')", timeout=10_000)
+
+
 def page_kinds(page: Any, root: str) -> list[str]:
     """Every page of the navigation's tabs (a Deliveries page too, once there is one), then the deep ones."""
     page.goto(root)
@@ -119,6 +124,7 @@ def test_no_serious_axe_violation_on_any_page(context: Any, served: dict[str, An
     page.goto(root + "sign/")
     page.click("button[type=submit]")  # the form with its errors shown
     page.locator("#sign-name-error").wait_for()
+    settled(page)  # the focus moved to the errors: the page scrolled and the back-to-top button fades in
     found += serious(page, "sign/ (errors shown)")
     page.goto(pending_link(served, lang))
     assert page.evaluate("document.documentElement.lang") == lang
