@@ -277,11 +277,6 @@ def text(found: Sequence[Part]) -> str:
     return "\n\n".join((f"[{p.heading}]\n\n" if p.heading else "") + p.text for p in found) + "\n"
 
 
-def body(template: str, campaign: Campaign, mission: Mission, sigs: Sequence[Signature], mark: bool = False) -> str:
-    """The plain-text English letter: one signer, or a mission's signatories listed at the end."""
-    return text(parts({locales.DEFAULT: LetterFile(locales.DEFAULT, "", template)}, campaign, mission, sigs, mark=mark))
-
-
 LIST_ITEM = re.compile(r"^(\d+\.|[-*])\s+")
 """What starts a list item in the letter's text (`blocks`)."""
 
