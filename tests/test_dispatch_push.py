@@ -136,7 +136,9 @@ def test_push_fails_cleanly_without_a_remote(git_repo: Path, repo: Path) -> None
         checkpoint.push_ledger(git_repo, attempts=1)
 
 
-def test_an_unreachable_remote_is_retried_then_reported(remote: Path, tmp_path: Path) -> None:
+def test_an_unreachable_remote_is_retried_then_reported(remote: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("campaign.core.retry.random.random", lambda: 0.9)  # the jitter, fixed: 95% of each pause
     work = remotes.clone(remote, tmp_path / "work")
     append(work, "s-1")
     checkpoint.push_ledger(work)
@@ -146,6 +148,7 @@ def test_an_unreachable_remote_is_retried_then_reported(remote: Path, tmp_path: 
     with pytest.raises(CampaignError) as err:
         checkpoint.push_ledger(work, attempts=3, sleep=pauses.append, pause=0.5)
     assert len(pauses) == 2 and pauses[1] > pauses[0] * 1.2  # a growing pause
+    assert pauses == pytest.approx([0.475, 0.95])
     assert "could not push the ledger to origin/ledger after 3 attempts: " in str(err.value)
     assert "does not appear to be a git repository" in str(err.value)
 
