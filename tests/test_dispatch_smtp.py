@@ -257,3 +257,31 @@ def test_attempts_are_numbered_across_runs(letters: Path, smtp_server: SmtpTestS
     dispatch(letters, *FAST, "--mission", "us-chicago", "--limit", "1", env=smtp_env(smtp_server))
     lines = [(e["state"], e.get("attempt")) for e in ledger_lines(letters)]
     assert lines == [("sending", 1), ("deferred", 1), ("sending", 2), ("deferred", 2), ("sending", 3), ("sent", 3)]
+
+
+def test_letters_are_composed_and_flattened_while_the_server_answers(letters: Path, smtp_server: SmtpTestServer,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The work of the next letter waits for the server, not the server for it (dispatch.durable):
+    only the first letter is composed and flattened between replies."""
+    from campaign.dispatch import compose, durable
+    from campaign.mail.smtp import SmtpBackend
+
+    inside: list[bool] = []
+    waiting = [False]
+    for owner, name in ((compose, "compose"), (SmtpBackend, "_data")):
+        real = getattr(owner, name)
+        monkeypatch.setattr(owner, name, staticmethod(lambda *a, real=real, **k: (inside.append(waiting[0]), real(*a, **k))[1]))
+    chore = durable.Chores.__call__
+
+    def timed(self: durable.Chores) -> None:
+        waiting[0] = True
+        try:
+            chore(self)
+        finally:
+            waiting[0] = False
+
+    monkeypatch.setattr(durable.Chores, "__call__", timed)
+    result = dispatch(letters, *FAST, env=smtp_env(smtp_server))
+    assert result.exit_code == 0, result.output
+    assert len(smtp_server.messages) == 12 and len(inside) == 24  # each letter composed and flattened once
+    assert inside.count(False) == 2, inside  # the first letter's, before anything was sent

@@ -4,7 +4,7 @@ The rule: a letter's `sending` line is on disk before its DATA. An fdatasync cos
 as sending a letter to a server on loopback, so a run neither waits for one per letter nor
 spends one per line:
 
-- a letter's `sending` line is written before MAIL FROM; whenever the last fsync is done, the
+- a letter's `sending` line is written once MAIL FROM is out; whenever the last fsync is done, the
   `sending` lines of the next `AHEAD` letters not yet declared go in the same write (declared
   ahead), and a worker thread (`Syncer`) fsyncs them all while MAIL FROM and RCPT TO go out; the
   backend's `before_data` waits for that fsync. One fsync covers as many letters as were sent
@@ -12,8 +12,10 @@ spends one per line:
   `AHEAD` letters ahead);
 - taking a letter declared ahead in hand writes its `sending` line again (without the `ahead`
   mark) together with the previous letter's outcome, in one write that the next fsync covers;
-- while the server works on a message (`mail.base.Meanwhile`), the next letter is composed and
-  flattened, so that work does not wait for the network nor the network for it;
+- the rest waits for the server too (`Chores`, the backend's `mail.base.Meanwhile`): the letter's
+  `sending` line is written and its fsync started while MAIL FROM is answered, the next letter
+  is composed while RCPT TO is, and flattened while DATA is, so the network does not wait for
+  that work;
 - lines declared ahead carry the machine's boot id (`ledger.boot_id`). After a crash, the next
   run on the same boot still sees every line written (the page cache survives a killed
   process), so a letter whose last line is a declaration was never in hand: `deferred`, not
@@ -26,6 +28,7 @@ fdatasync releases the GIL, so the worker thread costs the sending thread almost
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -56,3 +59,26 @@ class Syncer:
 
     def stop(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+class Chores:
+    """Steps to run while the server answers (`mail.base.Meanwhile`): each call runs the next
+    one; `upto` and `finish` run those a caller needs now."""
+
+    def __init__(self, *steps: Callable[[], object]) -> None:
+        self._steps = deque(steps)
+        self._done = 0
+
+    def __call__(self) -> None:
+        if self._steps:
+            self._steps.popleft()()
+            self._done += 1
+
+    def upto(self, count: int) -> None:
+        """Run steps until the first `count` have run."""
+        while self._steps and self._done < count:
+            self()
+
+    def finish(self) -> None:
+        while self._steps:
+            self()

@@ -33,6 +33,7 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from email.message import EmailMessage
 
 from campaign.core.errors import CampaignError, LetterError, Problem
@@ -41,7 +42,7 @@ from campaign.data import dataset
 from campaign.data import letter as letters
 from campaign.data.dataset import Dataset
 from campaign.dispatch import compose, workers
-from campaign.dispatch.durable import AHEAD, Syncer
+from campaign.dispatch.durable import AHEAD, Chores, Syncer
 from campaign.dispatch.planning import Plan, plan
 from campaign.dispatch.throttle import Throttle
 from campaign.dispatch.work import Pending, Result, Settings, Streak
@@ -291,18 +292,50 @@ class Dispatcher:
                            to=pending.address, route=pending.mission.route.kind, held=True,
                            ahead=self.boot if ahead else "")
 
-    def _prepare(self, upcoming: Sequence[Pending]) -> None:
-        """Compose the next letter and its wire form while the server works (mail.base.Meanwhile)."""
-        for pending in upcoming[:1]:
-            if pending.message is None and self._composed(pending) and self.backend is not None:
-                self.backend.prepare(pending.message)  # type: ignore[arg-type]
+    def _compose_ahead(self, upcoming: Sequence[Pending]) -> None:
+        """Compose the next letters (usually one is new) while the server works."""
+        for pending in upcoming:
+            self._composed(pending)
+
+    def _flatten_ahead(self, upcoming: Sequence[Pending]) -> None:
+        """Turn the composed next letters into their wire form while the server works."""
+        if self.backend is not None:
+            for pending in upcoming:
+                if pending.message is not None:
+                    self.backend.prepare(pending.message)
 
     def _composed(self, pending: Pending, result: Result | None = None) -> bool:
         """Compose the letter once; a problem is reported (with `result`) and it is not sent."""
-        problem = self._problem(pending, keep=True) if pending.message is None else None
-        if problem is not None and result is not None:
-            result.problems.append(problem)
-        return problem is None
+        if pending.message is None and pending.problem is None:
+            pending.problem = self._problem(pending, keep=True)
+        if pending.problem is not None and result is not None:
+            result.problems.append(pending.problem)
+        return pending.problem is None
+
+    def _hand(self, pending: Pending, upcoming: Sequence[Pending]) -> Future[None]:
+        """Take the letter in hand: write its `sending` line (again, without the ahead mark, when
+        it was declared ahead) and, when half of those ahead are sent and the last fsync is done,
+        declare the next composed letters, so one fsync covers several; start that fsync. Return
+        the fsync the letter's DATA waits for (dispatch.durable)."""
+        item, mission, way = pending.letter, pending.mission.mission, pending.mission.route.kind
+        if pending.declared is not None and self.boot:  # declared ahead: now in hand
+            self.ledger.append(item.key, "sending", mission.id, self._msgid(pending), attempt=pending.attempt,
+                               signatures=len(item.signatures), run=self.run_id, to=pending.address, route=way,
+                               held=True)
+        ahead = [u for u in upcoming if u.message is not None]
+        fresh = [pending] if pending.declared is None else []
+        if fresh or self.syncer.idle and sum(u.declared is not None for u in ahead) <= AHEAD // 2:
+            fresh += [u for u in ahead if u.declared is None]
+        for p in fresh:
+            self._declare(p, p is not pending)
+        self.ledger.flush()  # one write: the last outcome, this letter in hand, the new declarations
+        if fresh:
+            synced = self.syncer.start(self.ledger.sync)
+            for p in fresh:
+                p.declared = synced
+        synced, pending.declared = pending.declared, None  # a retry declares itself again
+        assert synced is not None
+        return synced
 
     def _attempt(self, pending: Pending, result: Result, upcoming: Sequence[Pending] = ()) -> Outcome | None:
         item, mission = pending.letter, pending.mission.mission
@@ -318,34 +351,27 @@ class Dispatcher:
         if not backend.opened:  # a refused login or greeting stops the run before anything is recorded
             with contextlib.suppress(OSError):  # a connection problem (SMTPException too): `send` reports it
                 backend.open()
-        # `sending` lines go to disk while MAIL FROM and RCPT TO go out; DATA waits (dispatch.durable)
-        if pending.declared is not None and self.boot:  # declared ahead: now in hand
-            self.ledger.append(item.key, "sending", mission.id, msgid, attempt=pending.attempt, signatures=count,
-                               run=self.run_id, to=pending.address, route=way, held=True)
-        # declare the next letters when half of those ahead are sent and the last fsync is done: one covers several
-        ahead = [u for u in upcoming if self._composed(u)]
-        fresh = [pending] if pending.declared is None else []
-        if fresh or self.syncer.idle and sum(u.declared is not None for u in ahead) <= AHEAD // 2:
-            fresh += [u for u in ahead if u.declared is None]
-        for p in fresh:
-            self._declare(p, p is not pending)
-        self.ledger.flush()  # one write: the last outcome, this letter in hand, the new declarations
-        if fresh:
-            synced = self.syncer.start(self.ledger.sync)
-            for p in fresh:
-                p.declared = synced
-        synced = pending.declared
-        assert synced is not None
-        pending.declared = None  # a retry declares itself again
+        # while the server answers: take the letter in hand (its `sending` line written, fsynced by
+        # the Syncer while the envelope goes out; DATA waits), then compose and flatten the next
+        synced: list[Future[None]] = []
+        chores = Chores(lambda: synced.append(self._hand(pending, upcoming)),
+                        lambda: self._compose_ahead(upcoming), lambda: self._flatten_ahead(upcoming))
+
+        def before_data() -> None:
+            chores.upto(1)
+            synced[0].result()
+
         pending.tries += 1
         result.attempts += 1
         try:
-            outcome = backend.send(message, before_data=synced.result, meanwhile=lambda: self._prepare(upcoming))
+            outcome = backend.send(message, before_data=before_data, meanwhile=chores)
         except BackendError:  # refused before DATA: the letter was not handed over
+            chores.upto(1)
             self.syncer.wait()
             self.ledger.append(item.key, "deferred", mission.id, msgid, detail="not handed over: the session was refused",
                                signatures=count, run=self.run_id, to=pending.address, route=way)
             raise
+        chores.finish()  # what the backend left undone (its `sending` line comes before the outcome)
         self.throttle.record(pending.domain)
         self.ledger.append(item.key, outcome.state, mission.id, msgid, detail=outcome.detail, attempt=pending.attempt,
                            signatures=count, run=self.run_id, to=pending.address, route=way, scope=outcome.scope,

@@ -39,6 +39,7 @@ class Pending:
     address: str
     domain: str
     message: EmailMessage | None = None
+    problem: str | None = None  # why it cannot be composed
     tries: int = 0  # in this run
     declared: Future[None] | None = None  # the fsync of its `sending` line (dispatch.durable)
     attempt: int = 0

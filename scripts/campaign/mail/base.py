@@ -30,8 +30,9 @@ BeforeData = Callable[[], None]
 over (SMTP DATA); the dispatcher waits there until its `sending` line is durable. Not called
 when the message is refused earlier."""
 Meanwhile = Callable[[], None]
-"""Called while the server works on a message handed over, before its reply is read: the
-dispatcher prepares the next letter there. It must not raise."""
+"""Called while the server works on a command or the message, before its reply is read (a
+backend that waits for a server calls it at each reply): the dispatcher records the letter in
+hand and prepares the next there. What it raises is no delivery problem and passes through."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class BaseBackend:
             raise TypeError(f"the {self.name} mail backend has no option(s) {', '.join(sorted(options))}")
         self.opened = False
         self.meanwhile: Meanwhile = _nothing
+        self._checked: dict[int, tuple[EmailMessage, str | None]] = {}  # id -> header problem, by `prepare`
 
     def open(self) -> bool:
         """Open the connection; return True if a new one was opened (False if already open)."""
@@ -185,7 +187,9 @@ class BaseBackend:
         self.close()
 
     def prepare(self, message: EmailMessage) -> None:
-        """Do the CPU work of sending `message` ahead of time (from another thread); optional."""
+        """Do the CPU work of sending `message` ahead of time (while the server works on the one
+        before): the header check here, more in a subclass; optional."""
+        self._checked[id(message)] = (message, header_problem(message))
 
     def send(self, message: EmailMessage, before_data: BeforeData | None = None,
              meanwhile: Meanwhile | None = None) -> Outcome:
@@ -195,7 +199,8 @@ class BaseBackend:
         called when the message is refused earlier (bad header, refused sender or recipient).
         BackendError is raised only for problems that would hit every message alike.
         """
-        problem = header_problem(message)
+        checked = self._checked.pop(id(message), None)
+        problem = checked[1] if checked is not None and checked[0] is message else header_problem(message)
         if problem:
             return Outcome("failed", problem)
         self.meanwhile = meanwhile or _nothing

@@ -56,6 +56,10 @@ class _Stale(Exception):
     """The reused connection was dead before anything of the message was handed over."""
 
 
+class _Lost(Exception):
+    """The link broke while a command or the message went out or its reply came back."""
+
+
 def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
@@ -206,7 +210,11 @@ class SmtpBackend(BaseBackend):
         return not all(a.isascii() for a in [envelope_sender(message), *recipients(message)])
 
     def prepare(self, message: EmailMessage) -> None:
-        """Flatten the message to its DATA bytes now (a dispatch worker thread calls this)."""
+        """Check and flatten the message to its DATA bytes now, once (while the server works)."""
+        made = self._wire.get(id(message))
+        if made is not None and made[0] is message:
+            return
+        super().prepare(message)
         utf8 = self._international(message)
         self._wire[id(message)] = (message, utf8, self._data(message, utf8=utf8))
 
@@ -243,9 +251,9 @@ class SmtpBackend(BaseBackend):
         if international:
             conn.command_encoding = "utf-8"  # what smtplib's `mail` does for SMTPUTF8
         try:
-            code, reply = _command(conn, "mail", "FROM:", sender, options)
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            raise _Stale(_describe(exc)) from None
+            code, reply = self._ask(conn, "mail", _envelope("FROM:", sender, options))
+        except _Lost as exc:
+            raise _Stale(str(exc)) from None
         if code != 250:
             if code in (530, 535):
                 self._drop()
@@ -254,32 +262,46 @@ class SmtpBackend(BaseBackend):
             return self._refused("MAIL FROM", code, reply, "MAIL FROM")
         for rcpt in rcpts:
             try:
-                code, reply = _command(conn, "rcpt", "TO:", rcpt)
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                code, reply = self._ask(conn, "rcpt", _envelope("TO:", rcpt))
+            except _Lost as exc:
                 self._drop()
-                return Outcome("deferred", f"connection to {self.address} lost at RCPT TO: {_describe(exc)}")
+                return Outcome("deferred", f"connection to {self.address} lost at RCPT TO: {exc}")
             if code not in (250, 251):
                 return self._refused(f"RCPT TO <{rcpt}>", code, reply, "RCPT", rcpt)
         before_data()
         try:
-            conn.putcmd("data")
-            code, reply = conn.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            code, reply = self._ask(conn, "data")
+        except _Lost as exc:
             self._drop()
-            return Outcome("deferred", f"connection to {self.address} lost at DATA: {_describe(exc)}")
+            return Outcome("deferred", f"connection to {self.address} lost at DATA: {exc}")
         if code != 354:
             return self._refused("DATA", code, reply, "DATA")
         try:
-            conn.send(data)
-            self.meanwhile()  # the server is busy with the message: the caller prepares the next one
-            code, reply = conn.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            code, reply = self._ask(conn, data=data)
+        except _Lost as exc:
             self._drop()
             return Outcome("unknown", f"connection to {self.address} lost after the message was handed over "
-                                      f"({_describe(exc)}); the server may or may not have accepted it")
+                                      f"({exc}); the server may or may not have accepted it")
         if code == 250:
             return Outcome("sent", f"{code} {_text(reply)}")
         return self._refused("end of DATA", code, reply, "end of DATA")
+
+    def _ask(self, conn: smtplib.SMTP, verb: str = "", args: str = "", data: bytes | None = None) -> tuple[int, bytes]:
+        """Send a command (or the message's `data`) and read the reply, doing the caller's chores
+        (`meanwhile`) while the server works on it; a broken link raises _Lost, a chore's own
+        exception passes through as it is."""
+        try:
+            if data is None:
+                conn.putcmd(verb, args)
+            else:
+                conn.send(data)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _Lost(_describe(exc)) from None
+        self.meanwhile()
+        try:
+            return conn.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _Lost(_describe(exc)) from None
 
     def _refused(self, where: str, code: int, reply: bytes, stage: str, rcpt: str | None = None) -> Outcome:
         detail = f"{code} {_text(reply)} (at {where})"
@@ -321,13 +343,13 @@ class SmtpBackend(BaseBackend):
         return data + b".\r\n"
 
 
-def _command(conn: smtplib.SMTP, verb: str, head: str, address: str, options: list[str] | None = None) -> tuple[int, bytes]:
-    """smtplib's `mail` and `rcpt`: the address quoted by `smtplib.quoteaddr` only when it is not
-    plain (its parser costs more than the rest of a letter's transaction)."""
+def _envelope(head: str, address: str, options: list[str] | None = None) -> str:
+    """The argument of MAIL or RCPT as smtplib's `mail` and `rcpt` write it: the address quoted by
+    `smtplib.quoteaddr` only when it is not plain (its parser costs more than the rest of a
+    letter's transaction)."""
     plain = plain_address(address)
     quoted = f"<{plain}>" if plain else smtplib.quoteaddr(address)
-    conn.putcmd(verb, f"{head}{quoted}" + "".join(f" {o}" for o in options or ()))
-    return conn.getreply()
+    return f"{head}{quoted}" + "".join(f" {o}" for o in options or ())
 
 
 _LEFT_OUT = frozenset({"bcc", "return-path"})
