@@ -83,10 +83,19 @@ def test_skeleton_keeps_different_names_apart() -> None:
     assert len({confusables.skeleton(n) for n in names}) == len(names)
 
 
-def test_the_data_version_is_in_the_cache_key(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_data_and_the_libraries_are_in_the_cache_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """New confusables data or a library upgrade (a new country, a stricter check) drops the cache."""
+    import pycountry
+
     assert confusables.version() == "13.0.0"
     before = cache.code_version.__wrapped__()
-    monkeypatch.setattr(confusables, "version", lambda: "99.0.0")
+    newer = tmp_path / "confusables.txt"
+    newer.write_bytes(confusables.DATA.read_bytes().replace(b"Version: 13.0.0", b"Version: 99.0.0"))
+    monkeypatch.setattr(confusables, "DATA", newer)
+    assert cache.code_version.__wrapped__() != before
+    monkeypatch.undo()
+    assert cache.code_version.__wrapped__() == before
+    monkeypatch.setattr(pycountry, "__version__", "99.0")
     assert cache.code_version.__wrapped__() != before
 
 

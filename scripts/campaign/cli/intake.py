@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from campaign import intake, mail
 from campaign.cli import FILE, FOLDER, Repo, command, lazy, main, option, warn
-from campaign.mail import NAMES
 
 backup, issue_form, production, server = (lazy(f"campaign.intake.{m}") for m in "backup issue_form production server".split())
 automerge, followup = lazy("campaign.review.automerge"), lazy("campaign.intake.followup")
@@ -15,7 +15,7 @@ automerge, followup = lazy("campaign.review.automerge"), lazy("campaign.intake.f
 FORGE = option("--forge", "forge_name", type=click.Choice(["local", "github"]), default="local", env="CAMPAIGN_FORGE",
                help="`local`: commit to a branch here; `github`: REST API with CAMPAIGN_GITHUB_TOKEN.")
 BASE = option("--base", metavar="BRANCH", env="CAMPAIGN_BASE", help="Branch pull requests target (default: the current one).")
-DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store (default: {server.DEFAULT_DB}, git-ignored).")
+DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store (default: {intake.DEFAULT_DB}, git-ignored).")
 
 
 @command(main, "serve")
@@ -25,7 +25,7 @@ DB = option("--db", type=FILE, env="CAMPAIGN_INTAKE_DB", help=f"The SQLite store
 @DB
 @FORGE
 @BASE
-@option("--mail", "mail_backend", type=click.Choice(NAMES), default="file", env="CAMPAIGN_MAIL_BACKEND", help="For mails.")
+@option("--mail", "mail_backend", type=click.Choice(mail.NAMES), default="file", env="CAMPAIGN_MAIL_BACKEND", help="For mails.")
 @option("--outbox", type=FOLDER, help="Folder of the file backend (default: outbox/, git-ignored).")
 @option("--flush-every", type=click.FloatRange(min=0), metavar="SECONDS", help="Commit confirmed signatures this often.")
 @option("--site/--no-site", default=True, help="Build the site (every language) and serve it too.")
@@ -75,7 +75,7 @@ def intake_review(repo: Repo, **options: object) -> None:
 @DB
 def intake_backup(repo: Repo, dest: Path, db: Path | None) -> None:
     """Copy the store to DEST while the service runs (SQLite's online backup; restoring: GUIDE.md)."""
-    click.echo(backup.backup(db or repo.root / server.DEFAULT_DB, dest))
+    click.echo(backup.backup(db or repo.root / intake.DEFAULT_DB, dest))
 
 
 @intake_.command("run")
@@ -98,7 +98,7 @@ def intake_issue(repo: Repo, event_path: Path, forge_name: str, base: str | None
 @click.argument("file", type=FILE)
 @DB
 @option("--key-file", type=FILE, help="send: the private key's file (default: the key itself in $CAMPAIGN_FOLLOWUP_KEY).")
-@option("--mail", "mail_backend", type=click.Choice(NAMES), default="file", help="send: `smtp` (SMTP_*), or `file` into outbox/.")
+@option("--mail", "mail_backend", type=click.Choice(mail.NAMES), default="file", help="send: `smtp` (SMTP_*) or `file`.")
 def followup_(repo: Repo, action: str, file: Path, **options: object) -> None:
     """Reports to signers who asked: `keygen KEYFILE`, `export FILE` (on the server), `send FILE` (organisers; GUIDE.md)."""
     click.echo(followup.run(repo.root, action, file, **options))  # type: ignore[arg-type]

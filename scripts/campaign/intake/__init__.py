@@ -32,3 +32,6 @@ In production (ARCHITECTURE.md, "Deployment"; GUIDE.md, "Host the intake"): `pro
 the repository, pulled before each flush), `backup` (`campaign intake backup`), `healthcheck`
 (the container's HEALTHCHECK). The GitHub App's tokens are the forge's (`forge/app_token.py`).
 """
+
+DEFAULT_DB = ".cache/intake/intake.sqlite3"
+"""Where the store lives unless --db says otherwise (git-ignored)."""

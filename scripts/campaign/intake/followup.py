@@ -176,10 +176,10 @@ def read(path: Path) -> Export:
 def run(root: Path, action: str, file: Path, *, db: Path | None = None, key_file: Path | None = None,
         mail_backend: str = "file") -> str:
     """`campaign followup ACTION FILE`: `keygen` (a key pair), `export` (the store's boxes) or `send` (`reports.send`)."""
-    from campaign.intake import reports, server
+    from campaign.intake import DEFAULT_DB, reports
 
     if action == "keygen":
         return keygen(file)
     if action == "export":
-        return export(root, db or root / server.DEFAULT_DB, file)
+        return export(root, db or root / DEFAULT_DB, file)
     return reports.send(root, file, key_file=key_file, mail_backend=mail_backend)

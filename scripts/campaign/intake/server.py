@@ -12,10 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from campaign.forge.base import Forge, get_forge
-from campaign.intake import fingerprint, sitebuild
+from campaign.intake import DEFAULT_DB, fingerprint, sitebuild
 from campaign.intake.service import Intake, Settings
-
-DEFAULT_DB = ".cache/intake/intake.sqlite3"
 
 
 def open_intake(root: Path, *, db: Path | None = None, forge_name: str | None = None, base: str | None = None,

@@ -74,13 +74,17 @@ def header_problem(message: EmailMessage) -> str | None:
     other control or invisible formatting character, which a mail server or client might
     interpret (ARCHITECTURE.md, "Dispatch": header values are checked for control characters).
     """
+    return _problem(message, envelope(message))
+
+
+def _problem(message: EmailMessage, found: Envelope) -> str | None:
     for name, value in message.raw_items():  # raw: no parsing; a fold (newline + space) is allowed
         ch = control_character(_UNFOLD.sub("", value) if type(value) is str else str(value))
         if ch is not None:
             return f"header {name} contains the control character U+{ord(ch):04X}"
-    if not recipients(message):
+    if not found[1]:
         return "the message has no recipient (To, Cc or Bcc)"
-    if not envelope_sender(message):
+    if not found[0]:
         return "the message has no sender (From or Sender)"
     return None
 
@@ -119,23 +123,26 @@ def _addresses(message: EmailMessage, fields: tuple[str, ...]) -> dict[str, list
     return found
 
 
+Envelope = tuple[str, list[str]]
+"""The envelope sender and recipients of a message."""
+
+
+def envelope(message: EmailMessage) -> Envelope:
+    """`envelope_sender` and `recipients`, in one pass over the headers."""
+    found = _addresses(message, ("return-path", "sender", "from", "to", "cc", "bcc"))
+    sender = next((addresses[0] for field in ("return-path", "sender", "from") if (addresses := found[field])), "")
+    return sender, list(dict.fromkeys(found["to"] + found["cc"] + found["bcc"]))
+
+
 def recipients(message: EmailMessage) -> list[str]:
     """Every address in To, Cc and Bcc, in order, without repeats."""
-    found: list[str] = []
-    for addresses in _addresses(message, ("to", "cc", "bcc")).values():
-        for addr in addresses:
-            if addr not in found:
-                found.append(addr)
-    return found
+    return envelope(message)[1]
 
 
 def envelope_sender(message: EmailMessage) -> str:
     """The envelope sender: the Return-Path (a letter's VERP address), else the Sender header's
     address, else the first From address."""
-    for addresses in _addresses(message, ("return-path", "sender", "from")).values():
-        if addresses:
-            return addresses[0]
-    return ""
+    return envelope(message)[0]
 
 
 @lru_cache(maxsize=4096)
@@ -162,7 +169,8 @@ class BaseBackend:
             raise TypeError(f"the {self.name} mail backend has no option(s) {', '.join(sorted(options))}")
         self.opened = False
         self.meanwhile: Meanwhile = _nothing
-        self._checked: dict[int, tuple[EmailMessage, str | None]] = {}  # id -> header problem, by `prepare`
+        self._checked: dict[int, tuple[EmailMessage, str | None, Envelope]] = {}  # by `prepare`
+        self.envelope: Envelope = ("", [])  # of the message `send` has in hand
 
     def open(self) -> bool:
         """Open the connection; return True if a new one was opened (False if already open)."""
@@ -189,7 +197,12 @@ class BaseBackend:
     def prepare(self, message: EmailMessage) -> None:
         """Do the CPU work of sending `message` ahead of time (while the server works on the one
         before): the header check here, more in a subclass; optional."""
-        self._checked[id(message)] = (message, header_problem(message))
+        self._checked[id(message)] = self._check(message)
+
+    @staticmethod
+    def _check(message: EmailMessage) -> tuple[EmailMessage, str | None, Envelope]:
+        found = envelope(message)
+        return message, _problem(message, found), found
 
     def send(self, message: EmailMessage, before_data: BeforeData | None = None,
              meanwhile: Meanwhile | None = None) -> Outcome:
@@ -200,7 +213,7 @@ class BaseBackend:
         BackendError is raised only for problems that would hit every message alike.
         """
         checked = self._checked.pop(id(message), None)
-        problem = checked[1] if checked is not None and checked[0] is message else header_problem(message)
+        _, problem, self.envelope = checked if checked is not None and checked[0] is message else self._check(message)
         if problem:
             return Outcome("failed", problem)
         self.meanwhile = meanwhile or _nothing

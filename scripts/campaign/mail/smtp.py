@@ -43,7 +43,7 @@ from email.message import EmailMessage
 from functools import lru_cache
 
 from campaign.core.errors import BackendError
-from campaign.mail.base import BaseBackend, BeforeData, Outcome, envelope_sender, plain_address, recipients
+from campaign.mail.base import BaseBackend, BeforeData, Outcome, plain_address
 from campaign.mail.replies import scope
 
 SECURITY = ("starttls", "ssl", "none")
@@ -205,21 +205,18 @@ class SmtpBackend(BaseBackend):
 
     # --- one message --------------------------------------------------------------------
 
-    @staticmethod
-    def _international(message: EmailMessage) -> bool:
-        return not all(a.isascii() for a in [envelope_sender(message), *recipients(message)])
-
     def prepare(self, message: EmailMessage) -> None:
         """Check and flatten the message to its DATA bytes now, once (while the server works)."""
         made = self._wire.get(id(message))
         if made is not None and made[0] is message:
             return
         super().prepare(message)
-        utf8 = self._international(message)
+        sender, rcpts = self._checked[id(message)][2]
+        utf8 = not all(a.isascii() for a in [sender, *rcpts])
         self._wire[id(message)] = (message, utf8, self._data(message, utf8=utf8))
 
     def _deliver(self, message: EmailMessage, before_data: BeforeData) -> Outcome:
-        sender, rcpts = envelope_sender(message), recipients(message)
+        sender, rcpts = self.envelope
         for _ in range(2):
             reused = self.connection is not None
             try:
