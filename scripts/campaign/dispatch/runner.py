@@ -28,6 +28,7 @@ failed. With `redirect` every letter goes to one test inbox (a rehearsal; see se
 from __future__ import annotations
 
 import contextlib
+import gc
 import heapq
 import itertools
 import time
@@ -155,9 +156,14 @@ class Dispatcher:
             raise ValueError("a backend is needed unless dry_run")
         assert self.backend is not None or not chosen
         self.syncer = Syncer()
+        frozen = gc.get_freeze_count() == 0
+        if frozen:  # the data and the plan live through the run: no collection need rescan them at every letter
+            gc.freeze()
         try:
             self._send_all(chosen, result, started)
         finally:
+            if frozen:
+                gc.unfreeze()
             self.syncer.stop()
             if self.backend is not None:
                 self.backend.close()
