@@ -14,8 +14,8 @@ spends one per line:
   mark) together with the previous letter's outcome, in one write that the next fsync covers;
 - the rest waits for the server too (`Chores`, the backend's `mail.base.Meanwhile`): the letter's
   `sending` line is written and its fsync started while MAIL FROM is answered, the next letter
-  is composed while RCPT TO is, and flattened while DATA is, so the network does not wait for
-  that work;
+  is composed while RCPT TO is, and flattened while the message is (not while DATA is: 354
+  comes at once), so the network does not wait for that work;
 - lines declared ahead carry the machine's boot id (`ledger.boot_id`). After a crash, the next
   run on the same boot still sees every line written (the page cache survives a killed
   process), so a letter whose last line is a declaration was never in hand: `deferred`, not

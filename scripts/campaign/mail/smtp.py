@@ -267,7 +267,7 @@ class SmtpBackend(BaseBackend):
                 return self._refused(f"RCPT TO <{rcpt}>", code, reply, "RCPT", rcpt)
         before_data()
         try:
-            code, reply = self._ask(conn, "data")
+            code, reply = self._ask(conn, "data", chores=False)  # 354 comes at once: the server works after the message
         except _Lost as exc:
             self._drop()
             return Outcome("deferred", f"connection to {self.address} lost at DATA: {exc}")
@@ -283,7 +283,8 @@ class SmtpBackend(BaseBackend):
             return Outcome("sent", f"{code} {_text(reply)}")
         return self._refused("end of DATA", code, reply, "end of DATA")
 
-    def _ask(self, conn: smtplib.SMTP, verb: str = "", args: str = "", data: bytes | None = None) -> tuple[int, bytes]:
+    def _ask(self, conn: smtplib.SMTP, verb: str = "", args: str = "", data: bytes | None = None,
+             chores: bool = True) -> tuple[int, bytes]:
         """Send a command (or the message's `data`) and read the reply, doing the caller's chores
         (`meanwhile`) while the server works on it; a broken link raises _Lost, a chore's own
         exception passes through as it is."""
@@ -294,7 +295,8 @@ class SmtpBackend(BaseBackend):
                 conn.send(data)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             raise _Lost(_describe(exc)) from None
-        self.meanwhile()
+        if chores:
+            self.meanwhile()
         try:
             return conn.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
