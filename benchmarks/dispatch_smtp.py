@@ -9,8 +9,9 @@ Rows per server (medians of `--rounds`, interleaved so load on the machine hits 
 - `campaign dispatch (CLI)`: the whole command as a subprocess, start-up and data loading included;
 - `dispatch loop (library)`: the same Dispatcher in-process, from plan to last ledger line;
 - `smtplib loop`: `sendmail` of the pre-flattened messages over one connection: the floor.
-The CLI's start-up includes importing the package: run without PYTHONDONTWRITEBYTECODE (an
-untimed first run compiles the bytecode), or every start compiles it again (about a second here).
+The CLI's start-up includes importing the package and its libraries from their bytecode, which
+`scripts/setup` compiles (under PYTHONDONTWRITEBYTECODE a module edited since is compiled at
+every start; an untimed first run writes the caches where Python may).
 The ratio is letters per second of a row over the smtplib loop's. Dispatch does more per letter:
 it renders the letter, checks its headers, and writes two ledger lines (`sending` fsynced
 before DATA; the outcome written and made durable by the next letter's fsync).
@@ -238,7 +239,7 @@ def main() -> None:
     args = parser.parse_args()
     results: dict[str, object] = {"letters": args.letters, "rounds": args.rounds, "machine": {
         "cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
-        "bytecode": "compiled at every start (PYTHONDONTWRITEBYTECODE)" if os.environ.get("PYTHONDONTWRITEBYTECODE")
+        "bytecode": "as scripts/setup compiled it (PYTHONDONTWRITEBYTECODE)" if os.environ.get("PYTHONDONTWRITEBYTECODE")
         else "cached (as an installed tool)", "load_before": os.getloadavg()}
     table: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="campaign-bench-smtp-", dir="/var/tmp") as tmp:
