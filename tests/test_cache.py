@@ -153,8 +153,8 @@ def test_parallel_parsing_gives_the_same_records_and_problems(repo: Path, monkey
 
     serial = load("1")
     spawned = []
-    real = folders.multiprocessing.get_context
-    monkeypatch.setattr(folders.multiprocessing, "get_context", lambda kind: spawned.append(kind) or real(kind))
+    real = multiprocessing.get_context  # folders imports it when it starts workers
+    monkeypatch.setattr(multiprocessing, "get_context", lambda kind: spawned.append(kind) or real(kind))
     monkeypatch.setattr(folders, "PARALLEL_FROM", 4)
     parallel = load("2")
     assert spawned == ["spawn"]

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import multiprocessing
 import os
 import stat
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from functools import cache
 from itertools import repeat
 from pathlib import Path
@@ -78,6 +75,10 @@ def parse_all(root: Path, model: type[BaseModel], items: list[tuple[str, str | N
     workers = min(jobs(), MAX_JOBS, len(items) // (PARALLEL_FROM // 2))
     done = 0
     if workers >= 2:
+        import multiprocessing  # here: most loads run in this process, and the import costs 12 ms at every start
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         size = min(CHUNK, max(500, len(items) // (workers * 8)))
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         try:

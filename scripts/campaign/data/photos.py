@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import warnings
 
-from PIL import Image
-
 MAX_BYTES = 10 * 1024 * 1024
 """Largest accepted photo (10 MiB): a phone photo, not a raw camera file."""
 MIN_SIDE, MAX_SIDE = 1, 16_384
@@ -42,6 +40,8 @@ def problem(data: bytes, name: str | None = None) -> str | None:
         return f"holds a {FORMATS[found]} image; name it .{found}"
     sizes = (f"photos must be {MIN_SIDE} to {MAX_SIDE:,} pixels a side and at most "
              f"{MAX_PIXELS // 1_000_000} megapixels")
+    from PIL import Image  # here: only actions with photos need Pillow (13 ms at every start)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
