@@ -4,18 +4,18 @@ The rule: a letter's `sending` line is on disk before its DATA. An fdatasync cos
 as sending a letter to a server on loopback, so a run neither waits for one per letter nor
 spends one per line:
 
-- a letter's `sending` line is written once MAIL FROM is out; whenever the last fsync is done, the
-  `sending` lines of the next `AHEAD` letters not yet declared go in the same write (declared
-  ahead), and a worker thread (`Syncer`) fsyncs them all while MAIL FROM and RCPT TO go out; the
-  backend's `before_data` waits for that fsync. One fsync covers as many letters as were sent
-  while the last one ran (group commit: a slow disk gets larger batches, never more than
-  `AHEAD` letters ahead);
+- the `sending` lines of the next `AHEAD` letters are declared ahead, in one write, whenever
+  half of them are sent and the last fsync is done; a worker thread (`Syncer`) fsyncs them
+  while the network works, and a letter's DATA (the backend's `before_data`) waits for the
+  fsync that covers its line. One fsync covers as many letters as were sent while the last one
+  ran (group commit: a slow disk gets larger batches, never more than `AHEAD` letters ahead). A
+  letter not declared ahead (the first, a retry) is declared when it is taken in hand;
 - taking a letter declared ahead in hand writes its `sending` line again (without the `ahead`
   mark) together with the previous letter's outcome, in one write that the next fsync covers;
-- the rest waits for the server too (`Chores`, the backend's `mail.base.Meanwhile`): the letter's
-  `sending` line is written and its fsync started while MAIL FROM is answered, the next letter
-  is composed while RCPT TO is, and flattened while the message is (not while DATA is: 354
-  comes at once), so the network does not wait for that work;
+- that work waits for the server, not the server for it (`Chores`, the backend's
+  `mail.base.Meanwhile`): the letter is taken in hand while MAIL FROM is answered, the next
+  letters are composed while RCPT TO is, flattened and declared ahead while the message is
+  (the server's longest wait); nothing is done while DATA is answered (354 comes at once);
 - lines declared ahead carry the machine's boot id (`ledger.boot_id`). After a crash, the next
   run on the same boot still sees every line written (the page cache survives a killed
   process), so a letter whose last line is a declaration was never in hand: `deferred`, not

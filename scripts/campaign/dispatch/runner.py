@@ -319,29 +319,35 @@ class Dispatcher:
         return pending.problem is None
 
     def _hand(self, pending: Pending, upcoming: Sequence[Pending]) -> Future[None]:
-        """Take the letter in hand: write its `sending` line (again, without the ahead mark, when
-        it was declared ahead) and, when half of those ahead are sent and the last fsync is done,
-        declare the next composed letters, so one fsync covers several; start that fsync. Return
-        the fsync the letter's DATA waits for (dispatch.durable)."""
-        item, mission, way = pending.letter, pending.mission.mission, pending.mission.route.kind
-        if pending.declared is not None and self.boot:  # declared ahead: now in hand
+        """Take the letter in hand: write its `sending` line again, without the ahead mark, when it
+        was declared ahead; else declare it now, with the next letters. Return the fsync its DATA
+        waits for (dispatch.durable)."""
+        if pending.declared is None:  # the first letter, or a retry
+            self._declare_ahead(upcoming, pending)
+        elif self.boot:
+            item, mission = pending.letter, pending.mission.mission
             self.ledger.append(item.key, "sending", mission.id, self._msgid(pending), attempt=pending.attempt,
-                               signatures=len(item.signatures), run=self.run_id, to=pending.address, route=way,
-                               held=True)
-        ahead = [u for u in upcoming if u.message is not None]
-        fresh = [pending] if pending.declared is None else []
-        if fresh or self.syncer.idle and sum(u.declared is not None for u in ahead) <= AHEAD // 2:
-            fresh += [u for u in ahead if u.declared is None]
-        for p in fresh:
-            self._declare(p, p is not pending)
-        self.ledger.flush()  # one write: the last outcome, this letter in hand, the new declarations
-        if fresh:
-            synced = self.syncer.start(self.ledger.sync)
-            for p in fresh:
-                p.declared = synced
+                               signatures=len(item.signatures), run=self.run_id, to=pending.address,
+                               route=pending.mission.route.kind, held=True)
+        self.ledger.flush()  # one write: the last outcome, this letter in hand
         synced, pending.declared = pending.declared, None  # a retry declares itself again
         assert synced is not None
         return synced
+
+    def _declare_ahead(self, upcoming: Sequence[Pending], pending: Pending | None = None) -> None:
+        """Declare the next composed letters (and `pending`, in hand) in one write and start its
+        fsync: when half of those ahead are sent and the last fsync is done, so one covers several."""
+        fresh = [pending] if pending is not None else []
+        if fresh or self.syncer.idle and sum(u.declared is not None for u in upcoming) <= AHEAD // 2:
+            fresh += [u for u in upcoming if u.declared is None and u.message is not None]
+        if not fresh:
+            return
+        for p in fresh:
+            self._declare(p, p is not pending)
+        self.ledger.flush()
+        synced = self.syncer.start(self.ledger.sync)
+        for p in fresh:
+            p.declared = synced
 
     def _attempt(self, pending: Pending, result: Result, upcoming: Sequence[Pending] = ()) -> Outcome | None:
         item, mission = pending.letter, pending.mission.mission
@@ -357,11 +363,11 @@ class Dispatcher:
         if not backend.opened:  # a refused login or greeting stops the run before anything is recorded
             with contextlib.suppress(OSError):  # a connection problem (SMTPException too): `send` reports it
                 backend.open()
-        # while the server answers: take the letter in hand (its `sending` line written, fsynced by
-        # the Syncer while the envelope goes out; DATA waits), then compose and flatten the next
+        # while the server answers: take the letter in hand (its `sending` line written; DATA waits
+        # for its fsync), compose the next letters, flatten them and declare them ahead
         synced: list[Future[None]] = []
-        chores = Chores(lambda: synced.append(self._hand(pending, upcoming)),
-                        lambda: self._compose_ahead(upcoming), lambda: self._flatten_ahead(upcoming))
+        chores = Chores(lambda: synced.append(self._hand(pending, upcoming)), lambda: self._compose_ahead(upcoming),
+                        lambda: (self._flatten_ahead(upcoming), self._declare_ahead(upcoming)))
 
         def before_data() -> None:
             chores.upto(1)
