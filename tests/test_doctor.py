@@ -11,6 +11,7 @@ write.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from nacl.public import PrivateKey
 
 from campaign.core.errors import BackendError, CampaignError
 from campaign.forge import protection
@@ -29,7 +31,7 @@ from campaign.intake.app import create_app
 from campaign.intake.fingerprint import key_problem
 from campaign.intake.service import Intake, Settings
 from campaign.launch import CHECKS, doctor
-from campaign.launch.settings import reserved
+from campaign.launch.settings import SAMPLE_FOLLOWUP_KEYS, reserved
 from campaign.mail.smtp import SmtpBackend
 from support.builders import run, write
 from support.dispatch import add_signatures, configure
@@ -43,6 +45,7 @@ REPO = "free-assange/letter"
 TOKEN = "github-token-for-the-doctor"
 LOGIN = ("letters@campaign-mail.net", "correct horse battery staple")
 KEY = "k" * 40
+OWN_KEY = base64.b64encode(bytes(PrivateKey.generate().public_key)).decode()  # as `campaign followup keygen` prints it
 TODAY = dt.date.today()
 """Every fixture mission is verified today (the command has no clock of its own to set)."""
 FAST = ("site",)
@@ -85,6 +88,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 def world(tmp_path: Path, certs: Certificates) -> Iterator[World]:
     root = make_repo(tmp_path)
     text = (root / "data" / "campaign.yaml").read_text(encoding="utf-8").replace("free-assange.example.org", "campaign-mail.net")
+    text = re.sub(r"public_key: '[^']+'", f"public_key: '{OWN_KEY}'", text)  # the organisers' own, not the sample
     write(root, "data/campaign.yaml", text.replace("  throttle:\n", FALLBACK + "  throttle:\n"))
     missions = (root / "data" / "missions.yaml").read_text(encoding="utf-8")
     write(root, "data/missions.yaml", re.sub(r"verified: '[-0-9]+'", f"verified: '{TODAY}'", missions))
@@ -281,6 +285,20 @@ def test_the_fingerprint_key_must_be_set(world: World, key: str, expected: str) 
     assert found.startswith(expected) and "(`openssl rand -hex 32`)" in found
     assert found == f"CAMPAIGN_FINGERPRINT_KEY: {key_problem(key)}", "the production intake's own rule"
     assert key_problem("x" * 32) is None
+
+
+def test_the_repositorys_sample_followup_key_blocks(world: World) -> None:
+    """Addresses sealed to a key whose private half nobody kept could never be opened."""
+    campaign_yaml = world.root / "data" / "campaign.yaml"
+    own = campaign_yaml.read_text(encoding="utf-8")
+    (sample,) = SAMPLE_FOLLOWUP_KEYS
+    write(world.root, "data/campaign.yaml", own.replace(OWN_KEY, sample))
+    (found,) = problems(world.run(), "key")
+    assert found.startswith(f"data/campaign.yaml:{line_of(world.root, 'data/campaign.yaml', 'public_key:')}: "
+                            "`followup.public_key` is the repository's sample key")
+    assert "`campaign followup keygen FILE`" in found
+    write(world.root, "data/campaign.yaml", re.sub(r"(?ms)^followup:\n(  .*?\n)+", "", own))
+    assert problems(world.run(), "key") == []  # no reports offered: no key to judge
 
 
 def test_a_bad_github_token_blocks(world: World) -> None:

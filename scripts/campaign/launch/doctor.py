@@ -35,7 +35,7 @@ LABELS = {
     "sender": "sender, reply-to and envelope on your own domain",
     "urls": "the site and the intake's endpoint answer",
     "smtp": "the mail server: connect, EHLO, STARTTLS, AUTH",
-    "key": "the fingerprint key is set",
+    "key": "the fingerprint key is set, the follow-up key is yours",
     "github": "the GitHub token, and code-owner review on the default branch",
     "routes": "a route for every mission receiving letters",
     "verified": "the contact data of those missions verified recently",

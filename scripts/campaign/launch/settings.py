@@ -1,4 +1,4 @@
-"""The doctor's checks of settings that need no network: the sender's domain, the fingerprint key.
+"""The doctor's checks of settings that need no network: the sender's domain, the keys.
 
 Reserved names (RFC 2606, RFC 6761) are for documentation and tests: example.org, example.com
 and example.net with their subdomains, and the top-level names .example, .invalid and .test.
@@ -47,7 +47,20 @@ def sender(ctx: Context) -> Found:
     return found
 
 
+SAMPLE_FOLLOWUP_KEYS = frozenset({"tFAh2Q2DcIZFtYiQfJuNQlJUHqWMVVe+S2Nt67hR0hY="})
+"""The follow-up public key data/campaign.yaml ships with: nobody kept its private key."""
+
+
 def key(ctx: Context) -> Found:
-    """The intake's fingerprint key is set (a secret of the host, never in the repository)."""
-    why = key_problem(ctx.env.get(KEY_ENV, ""))
-    return [(BLOCK, Problem(KEY_ENV, 0, why))] if why else []
+    """The intake's fingerprint key is set (a secret of the host, never in the repository), and
+    the follow-up reports' public key is the organisers' own, not the repository's sample."""
+    found: Found = []
+    if why := key_problem(ctx.env.get(KEY_ENV, "")):
+        found.append((BLOCK, Problem(KEY_ENV, 0, why)))
+    followup = ctx.campaign.followup
+    if followup is not None and followup.public_key in SAMPLE_FOLLOWUP_KEYS:
+        found.append((BLOCK, Problem(CAMPAIGN, ctx.line("followup", "public_key"), (
+            "`followup.public_key` is the repository's sample key, whose private key nobody kept: the "
+            "addresses of signers who ask for a report would be sealed for good; make your own pair with "
+            "`campaign followup keygen FILE` and put its public key here, or remove `followup`"))))
+    return found
