@@ -285,3 +285,46 @@ def test_letters_are_composed_and_flattened_while_the_server_answers(letters: Pa
     assert result.exit_code == 0, result.output
     assert len(smtp_server.messages) == 12 and len(inside) == 24  # each letter composed and flattened once
     assert inside.count(False) == 2, inside  # the first letter's, before anything was sent
+
+
+@pytest.mark.parametrize(("call", "after"), [("write", 1), ("write", 4), ("write", 9), ("fsync", 1), ("fsync", 3)])
+def test_a_ledger_that_cannot_be_written_stops_the_run_and_nothing_goes_twice(
+        letters: Path, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch, call: str, after: int) -> None:
+    """A full disk (or a failing one) mid-run: a clear error, exit 1; the next run sends the rest,
+    never a letter twice, and a letter that may have gone is `unknown`, not resent."""
+    import errno
+
+    from campaign.records import ledger
+
+    calls = [0]
+
+    def failing(real):  # type: ignore[no-untyped-def]
+        def call_(*args):  # type: ignore[no-untyped-def]
+            calls[0] += 1
+            if calls[0] > after:
+                raise OSError(errno.ENOSPC if call == "write" else errno.EIO, "the disk refused")
+            return real(*args)
+        return call_
+
+    class Disk:  # the ledger's view of `os`, with `write` failing
+        write = staticmethod(failing(os.write))
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(os, name)
+
+    if call == "write":
+        monkeypatch.setattr(ledger, "os", Disk())
+    else:
+        monkeypatch.setattr(ledger, "_sync", failing(ledger._sync))
+    stopped = dispatch(letters, *FAST, env=smtp_env(smtp_server))
+    assert stopped.exit_code == 1, stopped.output
+    assert re.search(r"^data/dispatch/[^:]+\.jsonl: cannot write the ledger \(the disk refused\); free space", stopped.output, re.M)
+    assert "Traceback" not in stopped.output and "internal error" not in stopped.output
+    monkeypatch.undo()
+    again = dispatch(letters, *FAST, env=smtp_env(smtp_server))
+    assert again.exit_code == 0, again.output
+    got = received(smtp_server)
+    assert set(got.values()) == {1}  # never twice
+    final = {str(e["message_id"]): str(e["state"]) for e in ledger_lines(letters)}
+    unknown = {mid for mid, s in final.items() if s == "unknown"}
+    assert len(unknown) <= 1 and set(got) | unknown == set(final) and len(final) == 12  # none lost

@@ -63,22 +63,33 @@ class Syncer:
 
 class Chores:
     """Steps to run while the server answers (`mail.base.Meanwhile`): each call runs the next
-    one; `upto` and `finish` run those a caller needs now."""
+    one; `upto` and `finish` run those a caller needs now. A step that raises stops the rest;
+    `upto` (when that step was needed) and `finish` raise it, once the backend has read the
+    server's reply (so the caller still learns what the server did with the letter)."""
 
     def __init__(self, *steps: Callable[[], object]) -> None:
         self._steps = deque(steps)
         self._done = 0
+        self._failed: BaseException | None = None
 
     def __call__(self) -> None:
-        if self._steps:
-            self._steps.popleft()()
+        if self._steps and self._failed is None:
+            try:
+                self._steps.popleft()()
+            except Exception as exc:  # noqa: BLE001 - kept for the caller (upto/finish), not for the backend
+                self._failed = exc
+                return
             self._done += 1
 
     def upto(self, count: int) -> None:
         """Run steps until the first `count` have run."""
-        while self._steps and self._done < count:
+        while self._steps and self._done < count and self._failed is None:
             self()
+        if self._done < count and self._failed is not None:
+            raise self._failed
 
     def finish(self) -> None:
-        while self._steps:
+        while self._steps and self._failed is None:
             self()
+        if self._failed is not None:
+            raise self._failed

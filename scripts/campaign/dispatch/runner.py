@@ -383,11 +383,12 @@ class Dispatcher:
             self.ledger.append(item.key, "deferred", mission.id, msgid, detail="not handed over: the session was refused",
                                signatures=count, run=self.run_id, to=pending.address, route=way)
             raise
-        chores.finish()  # what the backend left undone (its `sending` line comes before the outcome)
+        chores.upto(1)  # its `sending` line comes before the outcome, whatever the backend called
         self.throttle.record(pending.domain)
         self.ledger.append(item.key, outcome.state, mission.id, msgid, detail=outcome.detail, attempt=pending.attempt,
                            signatures=count, run=self.run_id, to=pending.address, route=way, scope=outcome.scope,
                            held=True)  # written with the next letter, fsynced with the next batch (dispatch.durable)
         result.outcomes[item.key] = outcome
         self.progress(f"{outcome.state:8} {mission.id} {item.key} {outcome.detail}")
+        chores.finish()  # what the backend left undone; a ledger that cannot be written stops the run here
         return outcome

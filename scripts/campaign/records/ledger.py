@@ -268,18 +268,22 @@ class Ledger:
                 self.sync()
 
     def flush(self) -> None:
-        """Write the held lines, in one write."""
+        """Write the held lines, in one write; what a failed write left is held for the next."""
         if not self._held:
             return
         data, count = b"".join(self._held), len(self._held)
         self._held = []
-        fd = self._open()
-        if self._needs_newline:  # leave a torn last line on a line of its own
-            data = b"\n" + data
-            self._needs_newline = False
         view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        try:
+            fd = self._open()
+            if self._needs_newline:  # leave a torn last line on a line of its own
+                view = memoryview(b"\n" + data)
+                self._needs_newline = False
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError as exc:
+            self._held = [view.tobytes()] if view else []
+            raise self._unwritable(exc) from None
         self._written += count
 
     def sync(self) -> None:
@@ -287,8 +291,16 @@ class Ledger:
         in another thread while this one appends (dispatch.durable.Syncer)."""
         target, fd = self._written, self._fd
         if fd is not None and target > self._synced:
-            _sync(fd)
+            try:
+                _sync(fd)
+            except OSError as exc:
+                raise self._unwritable(exc) from None
             self._synced = max(self._synced, target)
+
+    def _unwritable(self, exc: OSError) -> CampaignError:
+        return CampaignError([Problem(self.rel, 0, (
+            f"cannot write the ledger ({exc.strerror or exc}); free space on that disk or fix it, then run again: "
+            "the run stopped, and its last letter is settled by the next run (`unknown` if it may have gone)"))])
 
     def _open(self) -> int:
         if self._fd is None:
