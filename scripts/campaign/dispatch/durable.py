@@ -14,8 +14,9 @@ spends one per line:
   mark) together with the previous letter's outcome, in one write that the next fsync covers;
 - that work waits for the server, not the server for it (`Chores`, the backend's
   `mail.base.Meanwhile`): the letter is taken in hand while MAIL FROM is answered, the next
-  letters are composed while RCPT TO is, flattened and declared ahead while the message is
-  (the server's longest wait); nothing is done while DATA is answered (354 comes at once);
+  letters are composed while the first RCPT TO is, flattened and declared ahead at the next
+  wait (for a letter to one address, the message's: the server's longest); nothing is done
+  while DATA is answered (354 comes at once);
 - lines declared ahead carry the machine's boot id (`ledger.boot_id`). After a crash, the next
   run on the same boot still sees every line written (the page cache survives a killed
   process), so a letter whose last line is a declaration was never in hand: `deferred`, not
@@ -29,8 +30,14 @@ fdatasync releases the GIL, so the worker thread costs the sending thread almost
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from campaign.records.ledger import Ledger
+
+if TYPE_CHECKING:
+    from campaign.dispatch.work import Pending
 
 AHEAD = 6
 """Letters declared `sending` ahead of the one in hand, at most."""
@@ -93,3 +100,63 @@ class Chores:
             self()
         if self._failed is not None:
             raise self._failed
+
+
+class Declarations:
+    """A run's `sending` lines: declared ahead in batches, written again when a letter is taken
+    in hand, released (`deferred`) when it never was; fsynced by the `syncer`."""
+
+    def __init__(self, ledger: Ledger, run: str, boot: str, msgid: Callable[[Pending], str]) -> None:
+        self.ledger, self.run, self.boot, self.msgid = ledger, run, boot, msgid
+        self.syncer = Syncer()
+
+    def _declare(self, pending: Pending, ahead: bool) -> None:
+        """Hold the letter's `sending` line (written with the next flush, then fsynced). A line
+        declared ahead carries this boot's id; taking the letter in hand writes it again without,
+        so a crashed run's successor on the same boot knows it was never handed over."""
+        known = self.ledger.letters.get(pending.letter.key)
+        pending.attempt = (known.attempts if known else 0) + 1
+        self.ledger.append(pending.letter.key, "sending", pending.mission.mission.id, self.msgid(pending),
+                           attempt=pending.attempt, signatures=len(pending.letter.signatures), run=self.run,
+                           to=pending.address, route=pending.mission.route.kind, held=True,
+                           ahead=self.boot if ahead else "")
+
+    def hand(self, pending: Pending, upcoming: Sequence[Pending]) -> Future[None]:
+        """Take the letter in hand: write its `sending` line again, without the ahead mark, when it
+        was declared ahead; else declare it now, with the next letters. Return the fsync its DATA
+        waits for."""
+        if pending.declared is None:  # the first letter, or a retry
+            self.ahead(upcoming, pending)
+        elif self.boot:
+            item, mission = pending.letter, pending.mission.mission
+            self.ledger.append(item.key, "sending", mission.id, self.msgid(pending), attempt=pending.attempt,
+                               signatures=len(item.signatures), run=self.run, to=pending.address,
+                               route=pending.mission.route.kind, held=True)
+        self.ledger.flush()  # one write: the last outcome, this letter in hand
+        synced, pending.declared = pending.declared, None  # a retry declares itself again
+        assert synced is not None
+        return synced
+
+    def ahead(self, upcoming: Sequence[Pending], pending: Pending | None = None) -> None:
+        """Declare the next composed letters (and `pending`, in hand) in one write and start its
+        fsync: when half of those ahead are sent and the last fsync is done, so one covers several."""
+        fresh = [pending] if pending is not None else []
+        if fresh or self.syncer.idle and sum(u.declared is not None for u in upcoming) <= AHEAD // 2:
+            fresh += [u for u in upcoming if u.declared is None and u.message is not None]
+        if not fresh:
+            return
+        for p in fresh:
+            self._declare(p, p is not pending)
+        self.ledger.flush()
+        synced = self.syncer.start(self.ledger.sync)
+        for p in fresh:
+            p.declared = synced
+
+    def release(self, letters: Sequence[Pending], why: str, held: bool = False) -> None:
+        """Letters declared ahead and never handed over are due again (`deferred`); `held` when the
+        ledger may not take a write now (the lines go with the next one)."""
+        for pending in (p for p in letters if p.declared is not None):
+            self.ledger.append(pending.letter.key, "deferred", pending.mission.mission.id, self.msgid(pending),
+                               detail=f"declared, not handed over: {why}"[:300], signatures=len(pending.letter.signatures),
+                               run=self.run, to=pending.address, held=held)
+            pending.declared = None

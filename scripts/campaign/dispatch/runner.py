@@ -43,7 +43,7 @@ from campaign.data import dataset
 from campaign.data import letter as letters
 from campaign.data.dataset import Dataset
 from campaign.dispatch import compose, workers
-from campaign.dispatch.durable import AHEAD, Chores, Syncer
+from campaign.dispatch.durable import AHEAD, Chores, Declarations
 from campaign.dispatch.planning import Plan, plan
 from campaign.dispatch.throttle import Throttle
 from campaign.dispatch.work import Pending, Result, Settings, Streak
@@ -155,7 +155,7 @@ class Dispatcher:
         if chosen and self.backend is None:
             raise ValueError("a backend is needed unless dry_run")
         assert self.backend is not None or not chosen
-        self.syncer = Syncer()
+        self.sending = Declarations(self.ledger, self.run_id, self.boot, self._msgid)
         frozen = gc.get_freeze_count() == 0
         if frozen:  # the data and the plan live through the run: no collection need rescan them at every letter
             gc.freeze()
@@ -164,7 +164,7 @@ class Dispatcher:
         finally:
             if frozen:
                 gc.unfreeze()
-            self.syncer.stop()
+            self.sending.syncer.stop()
             if self.backend is not None:
                 self.backend.close()
         result.elapsed = self.clock() - started
@@ -243,6 +243,9 @@ class Dispatcher:
                 result.fatal = str(exc)
                 queues[pick.domain].appendleft(pick)
                 break
+            except Exception:  # the ledger cannot be written (or a bug): release what was declared ahead, held
+                self.sending.release([p for q in queues.values() for p in q], "the run stopped on an error", held=True)
+                raise
             if streak.add(pick, outcome):
                 result.fatal = (f"the same refusal for {len(streak.letters)} letters to different recipients in a row "
                                 f"({outcome.detail[:200]}): taken for a refusal of the session; those letters are "
@@ -256,17 +259,13 @@ class Dispatcher:
                 delay = backoff(pick.tries, s.backoff, s.max_backoff)
                 heapq.heappush(retries, (self.clock() + delay, next(seq), pick))
             if self.checkpoint and s.checkpoint_every is not None and self.clock() - last_checkpoint >= s.checkpoint_every:
-                self.syncer.wait()
+                self.sending.syncer.wait()
                 self.checkpoint()
                 last_checkpoint = self.clock()
         leftovers = [p for q in queues.values() for p in q] + [p for _, _, p in retries]
-        self.syncer.wait()
+        self.sending.syncer.wait()
+        self.sending.release(leftovers, result.stopped or result.fatal or "run ended")
         for pending in leftovers:
-            if pending.declared is not None:  # declared `sending` ahead, never handed over
-                self.ledger.append(pending.letter.key, "deferred", pending.mission.mission.id, self._msgid(pending),
-                                   detail=f"declared, not handed over: {result.stopped or result.fatal or 'run ended'}"[:300],
-                                   signatures=len(pending.letter.signatures), run=self.run_id, to=pending.address)
-                pending.declared = None
             if pending.tries:
                 continue  # already recorded deferred by its last try
             result.left_over.append(pending.letter.key)
@@ -286,17 +285,6 @@ class Dispatcher:
         """The next AHEAD letters the round-robin will pick, if nothing has to wait."""
         heads = [itertools.islice(queues[d], AHEAD) for d in order if queues[d]]
         return [p for row in itertools.zip_longest(*heads) for p in row if p is not None][:AHEAD]
-
-    def _declare(self, pending: Pending, ahead: bool) -> None:
-        """Hold the letter's `sending` line (written with the next flush, then fsynced). A line
-        declared ahead carries this boot's id; taking the letter in hand writes it again without,
-        so a crashed run's successor on the same boot knows it was never handed over."""
-        known = self.ledger.letters.get(pending.letter.key)
-        pending.attempt = (known.attempts if known else 0) + 1
-        self.ledger.append(pending.letter.key, "sending", pending.mission.mission.id, self._msgid(pending),
-                           attempt=pending.attempt, signatures=len(pending.letter.signatures), run=self.run_id,
-                           to=pending.address, route=pending.mission.route.kind, held=True,
-                           ahead=self.boot if ahead else "")
 
     def _compose_ahead(self, upcoming: Sequence[Pending]) -> None:
         """Compose the next letters (usually one is new) while the server works."""
@@ -318,37 +306,6 @@ class Dispatcher:
             result.problems.append(pending.problem)
         return pending.problem is None
 
-    def _hand(self, pending: Pending, upcoming: Sequence[Pending]) -> Future[None]:
-        """Take the letter in hand: write its `sending` line again, without the ahead mark, when it
-        was declared ahead; else declare it now, with the next letters. Return the fsync its DATA
-        waits for (dispatch.durable)."""
-        if pending.declared is None:  # the first letter, or a retry
-            self._declare_ahead(upcoming, pending)
-        elif self.boot:
-            item, mission = pending.letter, pending.mission.mission
-            self.ledger.append(item.key, "sending", mission.id, self._msgid(pending), attempt=pending.attempt,
-                               signatures=len(item.signatures), run=self.run_id, to=pending.address,
-                               route=pending.mission.route.kind, held=True)
-        self.ledger.flush()  # one write: the last outcome, this letter in hand
-        synced, pending.declared = pending.declared, None  # a retry declares itself again
-        assert synced is not None
-        return synced
-
-    def _declare_ahead(self, upcoming: Sequence[Pending], pending: Pending | None = None) -> None:
-        """Declare the next composed letters (and `pending`, in hand) in one write and start its
-        fsync: when half of those ahead are sent and the last fsync is done, so one covers several."""
-        fresh = [pending] if pending is not None else []
-        if fresh or self.syncer.idle and sum(u.declared is not None for u in upcoming) <= AHEAD // 2:
-            fresh += [u for u in upcoming if u.declared is None and u.message is not None]
-        if not fresh:
-            return
-        for p in fresh:
-            self._declare(p, p is not pending)
-        self.ledger.flush()
-        synced = self.syncer.start(self.ledger.sync)
-        for p in fresh:
-            p.declared = synced
-
     def _attempt(self, pending: Pending, result: Result, upcoming: Sequence[Pending] = ()) -> Outcome | None:
         item, mission = pending.letter, pending.mission.mission
         if not self._composed(pending, result):
@@ -366,24 +323,34 @@ class Dispatcher:
         # while the server answers: take the letter in hand (its `sending` line written; DATA waits
         # for its fsync), compose the next letters, flatten them and declare them ahead
         synced: list[Future[None]] = []
-        chores = Chores(lambda: synced.append(self._hand(pending, upcoming)), lambda: self._compose_ahead(upcoming),
-                        lambda: (self._flatten_ahead(upcoming), self._declare_ahead(upcoming)))
+        chores = Chores(lambda: synced.append(self.sending.hand(pending, upcoming)), lambda: self._compose_ahead(upcoming),
+                        lambda: (self._flatten_ahead(upcoming), self.sending.ahead(upcoming)))
+
+        handed = False
 
         def before_data() -> None:
+            nonlocal handed
             chores.upto(1)
             synced[0].result()
+            handed = True  # DATA goes out now
 
         pending.tries += 1
         result.attempts += 1
         try:
             outcome = backend.send(message, before_data=before_data, meanwhile=chores)
+            chores.upto(1)  # its `sending` line comes before the outcome, whatever the backend called
         except BackendError:  # refused before DATA: the letter was not handed over
             chores.upto(1)
-            self.syncer.wait()
+            self.sending.syncer.wait()
             self.ledger.append(item.key, "deferred", mission.id, msgid, detail="not handed over: the session was refused",
                                signatures=count, run=self.run_id, to=pending.address, route=way)
             raise
-        chores.upto(1)  # its `sending` line comes before the outcome, whatever the backend called
+        except CampaignError:  # the ledger cannot be written: before DATA, the letter is due again (held)
+            if not handed:
+                self.ledger.append(item.key, "deferred", mission.id, msgid, detail="not handed over: the ledger "
+                                   "could not be written", signatures=count, run=self.run_id, to=pending.address,
+                                   route=way, held=True)
+            raise
         self.throttle.record(pending.domain)
         self.ledger.append(item.key, outcome.state, mission.id, msgid, detail=outcome.detail, attempt=pending.attempt,
                            signatures=count, run=self.run_id, to=pending.address, route=way, scope=outcome.scope,

@@ -182,6 +182,7 @@ class BaseBackend:
     def close(self) -> None:
         """Close the connection; closing twice is harmless."""
         self.opened = False
+        self._checked.clear()
 
     def __enter__(self) -> BaseBackend:
         try:
@@ -197,7 +198,9 @@ class BaseBackend:
     def prepare(self, message: EmailMessage) -> None:
         """Do the CPU work of sending `message` ahead of time (while the server works on the one
         before): the header check here, more in a subclass; optional."""
-        self._checked[id(message)] = self._check(message)
+        known = self._checked.get(id(message))
+        if known is None or known[0] is not message:
+            self._checked[id(message)] = self._check(message)
 
     @staticmethod
     def _check(message: EmailMessage) -> tuple[EmailMessage, str | None, Envelope]:

@@ -186,7 +186,8 @@ class SmtpBackend(BaseBackend):
     def close(self) -> None:
         """Say QUIT and close; closing a dead or closed connection is harmless."""
         conn, self.connection = self.connection, None
-        self.opened = False
+        super().close()
+        self._wire.clear()
         if conn is None:
             return
         try:
@@ -238,9 +239,9 @@ class SmtpBackend(BaseBackend):
         conn = self.connection
         assert conn is not None
         international = not all(a.isascii() for a in [sender, *rcpts])
+        made = self._wire.pop(id(message), None)
         if international and not conn.has_extn("smtputf8"):
             return Outcome("failed", f"{self.address} does not support SMTPUTF8, needed for a non-ASCII address")
-        made = self._wire.pop(id(message), None)
         data = made[2] if made and made[0] is message and made[1] == international else self._data(message, utf8=international)
         options = ["SMTPUTF8"] if international else []
         if not data.isascii() and conn.has_extn("8bitmime"):
