@@ -332,3 +332,31 @@ def test_a_ledger_that_cannot_be_written_stops_the_run_and_nothing_goes_twice(
     unknown = {mid for mid, s in final.items() if s == "unknown"}
     assert len(unknown) <= 1 and set(got) | unknown == set(final) and len(final) == 12  # none lost
     assert unknown <= set(got), "only a letter handed over may be unknown"
+
+
+def test_a_run_ended_by_an_error_releases_the_letters_declared_ahead(letters: Path, smtp_server: SmtpTestServer,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Letters declared `sending` ahead but never handed over are `deferred` again when a run ends on
+    an error, so a next run on another machine (another boot: the CI) sends them, not `unknown`."""
+    from campaign.dispatch import compose, runner
+
+    real, calls = compose.compose, [0]
+
+    def breaking(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        if calls[0] == 8:
+            raise RuntimeError("a bug in composing")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compose, "compose", breaking)
+    stopped = dispatch(letters, *FAST, env=smtp_env(smtp_server))
+    assert stopped.exit_code == 2 and "internal error: RuntimeError: a bug in composing" in stopped.output
+    assert any(e.get("ahead") for e in ledger_lines(letters)), "letters were declared ahead"
+    monkeypatch.undo()
+    monkeypatch.setattr(runner, "boot_id", lambda: "another-machine")
+    again = dispatch(letters, *FAST, env=smtp_env(smtp_server))
+    assert again.exit_code == 0, again.output
+    got = received(smtp_server)
+    final = {str(e["message_id"]): str(e["state"]) for e in ledger_lines(letters)}
+    assert set(got.values()) == {1} and len(final) == 12
+    assert {mid for mid, s in final.items() if s == "unknown"} <= set(got), "only a letter handed over may be unknown"
