@@ -116,10 +116,13 @@ class Declarations:
         so a crashed run's successor on the same boot knows it was never handed over."""
         known = self.ledger.letters.get(pending.letter.key)
         pending.attempt = (known.attempts if known else 0) + 1
+        self._sending(pending, self.boot if ahead else "")
+
+    def _sending(self, pending: Pending, ahead: str) -> None:
+        """Hold the letter's `sending` line, with the boot id it was declared ahead on, or none."""
         self.ledger.append(pending.letter.key, "sending", pending.mission.mission.id, self.msgid(pending),
                            attempt=pending.attempt, signatures=len(pending.letter.signatures), run=self.run,
-                           to=pending.address, route=pending.mission.route.kind, held=True,
-                           ahead=self.boot if ahead else "")
+                           to=pending.address, route=pending.mission.route.kind, held=True, ahead=ahead)
 
     def hand(self, pending: Pending, upcoming: Sequence[Pending]) -> Future[None]:
         """Take the letter in hand: write its `sending` line again, without the ahead mark, when it
@@ -128,10 +131,7 @@ class Declarations:
         if pending.declared is None:  # the first letter, or a retry
             self.ahead(upcoming, pending)
         elif self.boot:
-            item, mission = pending.letter, pending.mission.mission
-            self.ledger.append(item.key, "sending", mission.id, self.msgid(pending), attempt=pending.attempt,
-                               signatures=len(item.signatures), run=self.run, to=pending.address,
-                               route=pending.mission.route.kind, held=True)
+            self._sending(pending, "")
         self.ledger.flush()  # one write: the last outcome, this letter in hand
         synced, pending.declared = pending.declared, None  # a retry declares itself again
         assert synced is not None

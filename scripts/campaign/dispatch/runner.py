@@ -306,6 +306,12 @@ class Dispatcher:
             result.problems.append(pending.problem)
         return pending.problem is None
 
+    def _not_handed(self, pending: Pending, why: str, held: bool = False) -> None:
+        """The letter in hand was not handed over: `deferred`, due again."""
+        self.ledger.append(pending.letter.key, "deferred", pending.mission.mission.id, self._msgid(pending),
+                           detail=f"not handed over: {why}", signatures=len(pending.letter.signatures), run=self.run_id,
+                           to=pending.address, route=pending.mission.route.kind, held=held)
+
     def _attempt(self, pending: Pending, result: Result, upcoming: Sequence[Pending] = ()) -> Outcome | None:
         item, mission = pending.letter, pending.mission.mission
         if not self._composed(pending, result):
@@ -342,14 +348,11 @@ class Dispatcher:
         except BackendError:  # refused before DATA: the letter was not handed over
             chores.upto(1)
             self.sending.syncer.wait()
-            self.ledger.append(item.key, "deferred", mission.id, msgid, detail="not handed over: the session was refused",
-                               signatures=count, run=self.run_id, to=pending.address, route=way)
+            self._not_handed(pending, "the session was refused")
             raise
         except CampaignError:  # the ledger cannot be written: before DATA, the letter is due again (held)
             if not handed:
-                self.ledger.append(item.key, "deferred", mission.id, msgid, detail="not handed over: the ledger "
-                                   "could not be written", signatures=count, run=self.run_id, to=pending.address,
-                                   route=way, held=True)
+                self._not_handed(pending, "the ledger could not be written", held=True)
             raise
         self.throttle.record(pending.domain)
         self.ledger.append(item.key, outcome.state, mission.id, msgid, detail=outcome.detail, attempt=pending.attempt,

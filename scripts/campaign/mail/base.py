@@ -134,6 +134,11 @@ def envelope(message: EmailMessage) -> Envelope:
     return sender, list(dict.fromkeys(found["to"] + found["cc"] + found["bcc"]))
 
 
+def needs_smtputf8(found: Envelope) -> bool:
+    """A non-ASCII address is in the envelope (SMTP then needs SMTPUTF8)."""
+    return not all(a.isascii() for a in [found[0], *found[1]])
+
+
 def recipients(message: EmailMessage) -> list[str]:
     """Every address in To, Cc and Bcc, in order, without repeats."""
     return envelope(message)[1]

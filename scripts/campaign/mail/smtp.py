@@ -43,7 +43,7 @@ from email.message import EmailMessage
 from functools import lru_cache
 
 from campaign.core.errors import BackendError
-from campaign.mail.base import BaseBackend, BeforeData, Outcome, plain_address
+from campaign.mail.base import BaseBackend, BeforeData, Outcome, needs_smtputf8, plain_address
 from campaign.mail.replies import scope
 
 SECURITY = ("starttls", "ssl", "none")
@@ -212,8 +212,7 @@ class SmtpBackend(BaseBackend):
         if made is not None and made[0] is message:
             return
         super().prepare(message)
-        sender, rcpts = self._checked[id(message)][2]
-        utf8 = not all(a.isascii() for a in [sender, *rcpts])
+        utf8 = needs_smtputf8(self._checked[id(message)][2])
         self._wire[id(message)] = (message, utf8, self._data(message, utf8=utf8))
 
     def _deliver(self, message: EmailMessage, before_data: BeforeData) -> Outcome:
@@ -238,7 +237,7 @@ class SmtpBackend(BaseBackend):
     def _transaction(self, message: EmailMessage, sender: str, rcpts: list[str], before_data: BeforeData) -> Outcome:
         conn = self.connection
         assert conn is not None
-        international = not all(a.isascii() for a in [sender, *rcpts])
+        international = needs_smtputf8((sender, rcpts))
         made = self._wire.pop(id(message), None)
         if international and not conn.has_extn("smtputf8"):
             return Outcome("failed", f"{self.address} does not support SMTPUTF8, needed for a non-ASCII address")
