@@ -66,13 +66,19 @@ def jobs() -> int:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def workers_for(count: int, parallel_from: int) -> int:
+    """Worker processes for `count` items: one per half of `parallel_from` (two from
+    `parallel_from` on), at most `jobs()` and MAX_JOBS."""
+    return min(jobs(), MAX_JOBS, count // (parallel_from // 2))
+
+
 def parse_all(root: Path, model: type[BaseModel], items: list[tuple[str, str | None]]) -> Iterator[Parsed]:
     """`parse_files` over all items, in order: in `jobs()` fresh worker processes when there are many.
 
     Workers are spawned, not forked (a fork of a threaded server could inherit a held lock);
     when they cannot be started, or one dies, the files not yet returned are parsed here.
     """
-    workers = min(jobs(), MAX_JOBS, len(items) // (PARALLEL_FROM // 2))
+    workers = workers_for(len(items), PARALLEL_FROM)
     done = 0
     if workers >= 2:
         import multiprocessing  # here: most loads run in this process, and the import costs 12 ms at every start

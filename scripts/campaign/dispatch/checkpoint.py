@@ -78,7 +78,7 @@ class LedgerBranch:
         if not url:
             raise NoRemote([Problem(FOLDER, 1, f"no git remote {remote!r} in {root}; add it, or pass --remote")])
         add_token(git.env, url, git.env.get("GITHUB_TOKEN", ""))  # https only (and loopback http: tests)
-        campaign = load_campaign(root)
+        self.campaign = campaign = load_campaign(root)
         self.name = branch or campaign.dispatch.ledger_branch
         if self.name == campaign.intake.branch:
             raise CampaignError([Problem("data/campaign.yaml", 1, f"the ledger branch {self.name!r} is intake.branch: "
@@ -212,7 +212,7 @@ def push_ledger(
     ledger = LedgerBranch(root, remote, branch, environ)
     committer = _committer(ledger.git)
     tip, last = ledger.known() or ledger.fetch(), ""
-    empty = {path_for(load_campaign(root)): b""} if start else {}
+    empty = {path_for(ledger.campaign): b""} if start else {}
     for attempt in range(1, attempts + 1):
         theirs, ours = ledger.files(tip), {**(empty if tip is None else {}), **local_files(root)}
         merged = _merge(theirs, ours)

@@ -156,10 +156,9 @@ def _frame(campaign: Campaign, files: dict[str, LetterFile], mission: Mission, s
         if not all(letter.prints_signer(lf.text) for lf in versions):
             _FRAMES[key] = None
             return None
-        chosen = {lf.lang: lf for lf in versions}
 
         def parts(signer: str) -> list[Part]:
-            made = [letter.part(lf, campaign, mission, signer) for lf in chosen.values()]
+            made = [letter.part(lf, campaign, mission, signer) for lf in versions]
             return [_fallback_line(mission, lang), *made] if fallback else made
 
         found = _FRAMES[key] = frames.make(parts, letter.text, lambda found: to_html(found, lang))

@@ -115,10 +115,9 @@ class Dispatcher:
 
     def compose(self, pending: Pending) -> EmailMessage:
         item, way = pending.letter, pending.mission.route
-        known = self.ledger.letters.get(item.key)
         return compose.compose(
             self.campaign, self.template, pending.mission.mission, item.signatures, item.key, self.version,
-            lang=self.lang, msgid=known.message_id if known and known.message_id else None,
+            lang=self.lang, msgid=self._msgid(pending),
             to=way.address, fallback=way.kind == "fallback", redirect=self.settings.redirect,
             files=self.ds.letter_files, words=self.words,
         )

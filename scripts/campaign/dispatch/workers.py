@@ -37,8 +37,8 @@ saved 1-2 s of a 10-13 s dry run (benchmarks/results/dispatch-speed-2026-12-02.j
 
 def forked_map(fn: Callable[[T], str | None], items: Sequence[T]) -> list[str | None]:
     """`[fn(item) for item in items]`, in forked workers when there are many (see the module)."""
-    processes = min(folders.jobs(), folders.MAX_JOBS, max(1, len(items) // (PARALLEL_FROM // 2)))
-    if processes < 2 or len(items) < PARALLEL_FROM or not hasattr(os, "fork") or threading.active_count() > 1:
+    processes = folders.workers_for(len(items), PARALLEL_FROM)
+    if processes < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
         with dataset.no_cyclic_gc():
             return [fn(item) for item in items]
     size = -(-(len(items) - 1) // processes)

@@ -27,6 +27,7 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 from campaign.core.errors import CampaignError, Problem
 from campaign.data import dataset
 from campaign.data.models import Campaign
+from campaign.records.ledger import load_campaign
 
 FORMAT = "campaign-followup/1"
 KEY_ENV = "CAMPAIGN_FOLLOWUP_KEY"
@@ -120,10 +121,7 @@ def export(root: Path, db: Path, dest: Path) -> str:
     """Write the sealed boxes of the signers who asked for a report to `dest` (mode 0600, a new file)."""
     from campaign.intake.store import Store
 
-    record, problems = dataset.load_record(root, dataset.CAMPAIGN, Campaign)
-    if record is None:
-        raise CampaignError(problems)
-    campaign = record.model
+    campaign = load_campaign(root)
     if campaign.followup is None:
         raise CampaignError([Problem(dataset.CAMPAIGN, 1, "`followup` is not set: this campaign sends no reports")])
     store = Store(db)

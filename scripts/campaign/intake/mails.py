@@ -22,6 +22,7 @@ from campaign.i18n import wording
 from campaign.i18n.catalogues import Translator
 from campaign.intake import pages, withdrawal
 from campaign.intake.store import Mail, token_hash
+from campaign.records import published
 
 
 def compose(campaign: Campaign, to: str, subject: str, msgid: str, words: Translator, paragraphs: list[str],
@@ -39,7 +40,7 @@ def compose(campaign: Campaign, to: str, subject: str, msgid: str, words: Transl
     message["Subject"] = subject
     domain = ascii_email(sender.email).rpartition("@")[2]
     message["Message-ID"] = f"<{msgid}@{domain}>"
-    site = campaign.site_url.rstrip("/") + "/" + ("" if words.lang == locales.DEFAULT else f"{words.lang}/")
+    site = published.site_root(campaign.site_url, words.lang)
     text = "\n\n".join(f"    {p}" if p in links else p for p in paragraphs) + f"\n\n-- {sender.name}\n{site}\n"
     message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
     html = "\n".join(f'<p><a href="{escape(p)}">{escape(p)}</a></p>' if p in links else f"<p>{escape(p)}</p>" for p in paragraphs)
@@ -60,7 +61,7 @@ def confirmation(campaign: Campaign, mail: Mail, public_url: str, words: Transla
     _ = words.format
     link = f"{public_url.rstrip('/')}/confirm/{mail.token}"
     until = locales.long_time(dt.datetime.fromtimestamp(mail.expires, dt.timezone.utc), words.lang)
-    title = campaign.text(words.lang).title or campaign.title
+    title = campaign.text(words.lang).title
     later = f"{public_url.rstrip('/')}/withdraw/{withdraw}" if withdraw else None
     closes = locales.long_time(withdrawal.closes(campaign), words.lang)
     return compose(campaign, mail.email, _("Please confirm your signature: %(campaign)s", campaign=title),
@@ -81,7 +82,7 @@ def notice(campaign: Campaign, email: str, words: Translator | None = None) -> E
     """Tell an address that already signed (instead of telling whoever submitted the form)."""
     words = words or Translator(locales.DEFAULT)
     _ = words.format
-    title = campaign.text(words.lang).title or campaign.title
+    title = campaign.text(words.lang).title
     return compose(campaign, email, _("You have already signed: %(campaign)s", campaign=title),
                     f"intake-notice-{secrets.token_hex(12)}", words, [
         _("Hello,"),

@@ -90,10 +90,10 @@ class Pages:
 
     def root(self, lang: str) -> str:
         """The site's root in `lang` (English at the root, the others under `<lang>/`)."""
-        return self.site.rstrip("/") + "/" + ("" if lang == locales.DEFAULT else f"{lang}/")
+        return published.site_root(self.site, lang)
 
     def title(self, words: Translator) -> str:
-        return self.campaign.text(words.lang).title or self.campaign.title
+        return self.campaign.text(words.lang).title
 
     def page(self, words: Translator, title: str, body: str, *, steps: dict[str, Any] | None = None,
              kept: bool = False) -> str:
@@ -137,10 +137,10 @@ class Pages:
         root, title = self.root(words.lang), self.title(words)
         text = self.campaign.text(words.lang)
         return {
-            "share": published.share(title, text.description or self.campaign.description, root + "letter/",
+            "share": published.share(title, text.description, root + "letter/",
                                      words.format("%(title)s Sign the open letter:", title=title)),
             "mission": mission.name if mission else None,
-            "mission_url": root + (published.mission_uri(mission.id).removesuffix("index.md") if mission else "missions/"),
+            "mission_url": published.mission_url(root, mission.id) if mission else root + "missions/",
             "action_url": root + "take-part/#register-an-action",
             "date": locales.long_date(self.campaign.dispatch.date, words.lang),
         }

@@ -37,8 +37,8 @@ def report(campaign: Campaign, mission_id: str, mission: str, name: str, letters
     `mission`), and its actions, in the language of `words`."""
     _ = words.format
     lang = words.lang
-    title = campaign.text(lang).title or campaign.title
-    site = campaign.site_url.rstrip("/") + "/" + ("" if lang == locales.DEFAULT else f"{lang}/")
+    title = campaign.text(lang).title
+    site = published.site_root(campaign.site_url, lang)
     sent = sorted(letter.at for letter in letters if letter.state == "sent")
     refused = sum(letter.state in ("bounced", "failed") for letter in letters)
     replies = sum(letter.replies for letter in letters)

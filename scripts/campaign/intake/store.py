@@ -242,19 +242,20 @@ class Store:
 
     def lookup(self, token: str, now: float | None = None) -> Entry | None:
         """The live entry a confirmation link belongs to (pending and unexpired, or later)."""
+        return self._live("token_hash", token_hash(token), now)
+
+    def _live(self, column: str, value: str, now: float | None) -> Entry | None:
         now = time.time() if now is None else now
-        with self._lock:
-            row = self._db.execute("SELECT * FROM entries WHERE token_hash = ?", (token_hash(token),)).fetchone()
-        if row is None or (row["state"] == "pending" and row["expires"] < now):
-            return None
-        return entry_of(row)
+        with self._lock:  # `column` is one of this module's names, never input
+            row = self._db.execute(f"SELECT * FROM entries WHERE {column} = ?", (value,)).fetchone()
+        return None if _dead(row, now) else entry_of(row)
 
     def confirm(self, token: str, now: float | None = None) -> tuple[str, Entry | None]:
         """('confirmed' | 'already' | 'unknown', entry): confirm a pending entry by its link."""
         now = time.time() if now is None else now
         with self._tx(erases=True) as db:
             row = db.execute("SELECT * FROM entries WHERE token_hash = ?", (token_hash(token),)).fetchone()
-            if row is None or (row["state"] == "pending" and row["expires"] < now):
+            if _dead(row, now):
                 return "unknown", None
             if row["state"] != "pending":
                 return "already", entry_of(row)
@@ -312,7 +313,7 @@ class Store:
         now = time.time() if now is None else now
         with self._tx(erases=True) as db:
             row = db.execute("SELECT * FROM entries WHERE withdraw_hash = ?", (withdraw_hash,)).fetchone()
-            if row is None or (row["state"] == "pending" and row["expires"] < now):
+            if _dead(row, now):
                 return "unknown", None
             if row["state"] == "pending":
                 return "pending", entry_of(row)
@@ -327,10 +328,7 @@ class Store:
 
     def withdrawal(self, withdraw_hash: str, now: float | None = None) -> Entry | None:
         """The live entry a withdrawal link belongs to (like `lookup`)."""
-        now = time.time() if now is None else now
-        with self._lock:
-            row = self._db.execute("SELECT * FROM entries WHERE withdraw_hash = ?", (withdraw_hash,)).fetchone()
-        return None if row is None or (row["state"] == "pending" and row["expires"] < now) else entry_of(row)
+        return self._live("withdraw_hash", withdraw_hash, now)
 
     def removals(self, waiting: bool = True) -> list[Entry]:
         """Committed entries their signers withdrew: those whose removal is not committed yet (`waiting`), or all."""
@@ -376,6 +374,11 @@ class Store:
         with self._lock:
             rows = self._db.execute("SELECT * FROM entries ORDER BY id").fetchall()
         return [entry_of(r) for r in rows]
+
+
+def _dead(row: sqlite3.Row | None, now: float) -> bool:
+    """No entry, or a pending one whose link has expired."""
+    return row is None or (row["state"] == "pending" and row["expires"] < now)
 
 
 def _look_alike(signature: dict[str, Any]) -> str:

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
+from campaign.data import locales
+
 PDF_FOLDER = "letters"
 """The site's folder of the PDF letters, one `<mission id>.pdf` each."""
+
+
+def site_root(site_url: str, lang: str) -> str:
+    """The root URL of a language's site: `site_url` for English, `site_url<lang>/` for the others."""
+    base = site_url.rstrip("/") + "/"
+    return base if lang == locales.DEFAULT else f"{base}{lang}/"
 
 
 def mission_uri(mission_id: str) -> str:

@@ -83,7 +83,7 @@ class Record:
     replied = property(lambda self: sum(bool(letter.replies) for letter in self.letters))
     auto_replied = property(lambda self: sum(bool(letter.auto_replies) for letter in self.letters))
 
-    @property
+    @cached_property  # read by each page in every language; the letters are all in by then (`read`, `total`)
     def times(self) -> list[dt.datetime]:
         return sorted(letter.sent_at for letter in self.letters if letter.state == "sent" and letter.sent_at)
 

@@ -19,6 +19,7 @@ from campaign.data.locales import N_
 from campaign.data.models import Campaign
 from campaign.i18n import workflow
 from campaign.i18n.catalogues import Translator
+from campaign.records.published import site_root
 
 SUFFIXED = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3})\.md$")
 """`docs/page.es.md`: the Spanish `docs/page.md` (mkdocs-static-i18n's suffix convention)."""
@@ -27,16 +28,10 @@ LUNR = {"ar", "da", "de", "du", "el", "en", "es", "fi", "fr", "he", "hi", "hu", 
 """Languages whose stemmer Material's search ships (others are searched with English's)."""
 
 
-def root(site_url: str, lang: str) -> str:
-    """The root URL of a language's site: `site_url` for English, `site_url<lang>/` for the others."""
-    base = site_url if site_url.endswith("/") else site_url + "/"
-    return base if lang == locales.DEFAULT else f"{base}{lang}/"
-
-
 def alternates(site_url: str, languages: list[str], path: str = "", current: str | None = None) -> list[dict[str, object]]:
     """The page at `path` (its URL below a language root) in every language: the switcher's links
     and the `<link rel="alternate" hreflang>` of the page's head."""
-    return [{"name": locales.native_name(lang), "lang": lang, "link": root(site_url, lang) + path,
+    return [{"name": locales.native_name(lang), "lang": lang, "link": site_root(site_url, lang) + path,
              "current": lang == current} for lang in languages]
 
 

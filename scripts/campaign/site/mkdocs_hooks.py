@@ -59,6 +59,7 @@ except ImportError:  # not installed: run from the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from campaign.core.errors import CampaignError
 from campaign.data import locales
+from campaign.records import published
 from campaign.site import languages, preload
 from campaign.site import pages as campaign_site
 from campaign.site.html import NAV_TITLES, name_widgets
@@ -117,10 +118,10 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     site_url = os.environ.get(SITE_URL_ENV, "").strip() or campaign.site_url
     if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", site_url):
         raise PluginError(f"{SITE_URL_ENV}={site_url!r} is not an http(s) URL; fix or unset it")
-    _state.update(site=site, lang=lang, languages=list(campaign.languages), root_url=languages.root(site_url, locales.DEFAULT))
+    _state.update(site=site, lang=lang, languages=list(campaign.languages), root_url=published.site_root(site_url, locales.DEFAULT))
     text = campaign.text(lang)
     config.site_name, config.site_description = text.title, text.description
-    config.site_url = languages.root(site_url, lang)
+    config.site_url = published.site_root(site_url, lang)
     config.theme["language"] = lang  # <html lang>, Material's own strings, <body dir> (ar: rtl)
     # Material keeps a visitor's choices (palette, dismissed announcement) under `extra.scope`,
     # by default this build's root: one scope for every language.

@@ -205,12 +205,12 @@ class Site:
     @cached_property
     def root_url(self) -> str:
         """This language's site root: the campaign's site_url, plus `<lang>/` but for English."""
-        return self.campaign.site_url.rstrip("/") + "/" + ("" if self.lang == locales.DEFAULT else f"{self.lang}/")
+        return published.site_root(self.campaign.site_url, self.lang)
 
     def share(self) -> dict[str, str]:
         """Share links for the letter page."""
-        title = self.text.title or self.campaign.title
-        return published.share(title, self.text.description or self.campaign.description, self.root_url + self.url("letter.md"),
+        title = self.text.title
+        return published.share(title, self.text.description, self.root_url + self.url("letter.md"),
                            self._("%(title)s Sign the open letter:", title=title))
 
     def _mission(self, mission: Mission, uri: str) -> str:
@@ -310,7 +310,7 @@ class Site:
         language's words when `lf` is this language's translation)."""
         lf = lf or self.letter
         words = self.words if lf.lang == self.lang else letter.ENGLISH
-        ctx = letter.LetterContext(target=self.campaign.text(lf.lang).target or self.campaign.target,
+        ctx = letter.LetterContext(target=letter.target(self.campaign, lf.lang),
                                    date=locales.long_date(self.campaign.dispatch.date, lf.lang),
                                    **{k: words.gettext(v) for k, v in LETTER_PLACEHOLDERS.items()})
         return letter.as_html(letter.render(lf.text, ctx))
