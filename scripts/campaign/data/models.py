@@ -7,7 +7,6 @@ import re
 import zoneinfo
 from functools import cache
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from email_validator import validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
